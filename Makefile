@@ -1,0 +1,58 @@
+# PS Pipeline — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV := $(PYTHON) -m uv
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+MANAGE := .venv/bin/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install uv migrate seed serve lint typecheck e2e bench worker beat fake-salesforce check-deploy clean
+
+uv:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+
+install: uv
+	@$(UV) sync --frozen --quiet
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: seed
+	@echo "PS Pipeline on http://$(HOST):$(PORT)/ — log in with one of the demo logins above."
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+e2e: install
+	REQUIRE_E2E=1 .venv/bin/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy core people engagements scoping sow forecasting config
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=pipeline.example.com DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+	  $(MANAGE) check --deploy --fail-level WARNING
+
+bench: install
+	.venv/bin/python -m bench
+
+worker: install
+	.venv/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	.venv/bin/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf .venv staticfiles .test-media .pytest_cache

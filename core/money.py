@@ -1,0 +1,53 @@
+"""Money: Decimal amounts with an ISO 4217 currency code. Round once, half-up, to cents."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+
+CENT = Decimal("0.01")
+
+CURRENCY_CHOICES = [
+    ("USD", "USD — US dollar"),
+    ("EUR", "EUR — Euro"),
+    ("GBP", "GBP — Pound sterling"),
+    ("CAD", "CAD — Canadian dollar"),
+    ("AUD", "AUD — Australian dollar"),
+    ("JPY", "JPY — Japanese yen"),
+    ("SGD", "SGD — Singapore dollar"),
+    ("INR", "INR — Indian rupee"),
+    ("CHF", "CHF — Swiss franc"),
+    ("SEK", "SEK — Swedish krona"),
+    ("NZD", "NZD — New Zealand dollar"),
+    ("BRL", "BRL — Brazilian real"),
+]
+CURRENCY_CODES = frozenset(code for code, _ in CURRENCY_CHOICES)
+
+
+def quantize_cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal | None, currency: str = "") -> str:
+    """ "USD 1,234,567.89" — for display only."""
+    if amount is None:
+        return "—"
+    text = f"{quantize_cents(Decimal(amount)):,.2f}"
+    return f"{currency} {text}".strip()
+
+
+class CurrencyField(models.CharField):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("choices", CURRENCY_CHOICES)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class MoneyField(models.DecimalField):
+    """An amount in the currency held by a sibling CurrencyField; 14 digits, 2 places."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,88 @@
+"""Roles are Django groups holding permissions. Code checks permissions, never group names.
+
+`sync_role_groups` creates every group and sets exactly the permissions listed here; it runs
+after every migrate and through `manage.py sync_roles`, and is safe to run any number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import TextChoices
+
+logger = logging.getLogger(__name__)
+
+
+class Role(TextChoices):
+    ENGAGEMENT_MANAGER = "engagement_manager", "Engagement Manager"
+    EM_MANAGER = "em_manager", "EM Manager"
+    PS_DIRECTOR = "ps_director", "PS Director"
+    LEADERSHIP = "leadership", "Leadership"
+    PRACTICE_MANAGER = "practice_manager", "Practice Manager"
+    TECHNICAL_ARCHITECT = "technical_architect", "Technical Architect"
+    PS_OPERATIONS = "ps_operations", "PS Operations"
+    PS_ENGINEER = "ps_engineer", "PS Engineer"
+    PROJECT_MANAGER = "project_manager", "Project Manager"
+    PARTNER_CONSULTANT = "partner_consultant", "Partner Consultant"
+
+
+_VIEW_PIPELINE = ["engagements.view_opportunity", "engagements.view_account", "engagements.view_risk"]
+_VIEW_ALL = ["engagements.view_all_opportunities", "people.view_person", "people.view_region"]
+_EM = [
+    *_VIEW_PIPELINE,
+    "engagements.change_em_fields",
+    "engagements.add_risk",
+    "engagements.change_risk",
+    "people.view_person",
+    "people.view_region",
+]
+
+# Group name -> permission codenames ("app_label.codename").
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ENGAGEMENT_MANAGER.label: _EM,
+    Role.EM_MANAGER.label: [*_EM, "engagements.manage_em_team"],
+    Role.PS_DIRECTOR.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
+    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
+    Role.PRACTICE_MANAGER.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
+    Role.TECHNICAL_ARCHITECT.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
+    Role.PS_OPERATIONS.label: [
+        *_VIEW_PIPELINE,
+        *_VIEW_ALL,
+        "people.add_person",
+        "people.change_person",
+    ],
+}
+
+# Which group a Person's role puts their login in (roles without a group get no app permissions).
+ROLE_GROUP: dict[str, str] = {role.value: role.label for role in Role if role.label in ROLE_PERMISSIONS}
+
+
+def sync_role_groups() -> dict[str, int]:
+    """Create the role groups and give each exactly its listed permissions. Returns counts."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_key = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    missing = sorted(wanted - by_key.keys())
+    if missing:
+        logger.warning("Role permissions not found (app not migrated yet?): %s", ", ".join(missing))
+    counts = {}
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([by_key[p] for p in perms if p in by_key])
+        counts[name] = len([p for p in perms if p in by_key])
+    return counts
+
+
+def sync_role_groups_after_migrate(sender: Any, **kwargs: Any) -> None:
+    # post_migrate is sent once per app that has models, in INSTALLED_APPS order, each time after
+    # that app's permissions were created; acting on the last one means every permission exists.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender is with_models[-1]:
+        sync_role_groups()

@@ -1,0 +1,85 @@
+"""Who may see and change which opportunity. Used by services (enforcement) and views (controls)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
+
+from engagements.models import Opportunity
+from people.models import Person
+from people.selectors import person_for_user
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def can_view_all(user: User) -> bool:
+    return bool(user.is_superuser or user.has_perm("engagements.view_all_opportunities"))
+
+
+def visible_filter(user: User) -> Q:
+    """Opportunities a user may read: all for view-all roles; otherwise their region, the ones
+    they lead, and (for EM Managers) the ones their reports lead."""
+    if not user.is_authenticated or not user.has_perm("engagements.view_opportunity"):
+        return Q(pk__in=[])
+    if can_view_all(user):
+        return Q()
+    person = person_for_user(user)
+    if person is None:
+        return Q(pk__in=[])
+    q = Q(engagement_manager=person)
+    if person.region_id:
+        q |= Q(region_id=person.region_id)
+    if user.has_perm("engagements.manage_em_team"):
+        q |= Q(engagement_manager__manager=person)
+    return q
+
+
+def can_view(user: User, opportunity: Opportunity) -> bool:
+    if not user.is_authenticated or not user.has_perm("engagements.view_opportunity"):
+        return False
+    if can_view_all(user):
+        return True
+    person = person_for_user(user)
+    if person is None:
+        return False
+    return (
+        opportunity.engagement_manager_id == person.pk
+        or (person.region_id is not None and opportunity.region_id == person.region_id)
+        or _manages_em_of(user, person, opportunity)
+    )
+
+
+def _manages_em_of(user: User, person: Person, opportunity: Opportunity) -> bool:
+    if not user.has_perm("engagements.manage_em_team") or opportunity.engagement_manager_id is None:
+        return False
+    em = opportunity.engagement_manager
+    return em is not None and em.manager_id == person.pk
+
+
+def can_edit_em_fields(user: User, opportunity: Opportunity) -> bool:
+    """Only the assigned EM, that EM's manager, or an administrator."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    person = person_for_user(user)
+    if person is None:
+        return False
+    if user.has_perm("engagements.change_em_fields") and opportunity.engagement_manager_id == person.pk:
+        return True
+    return _manages_em_of(user, person, opportunity)
+
+
+def can_assign_em(user: User, opportunity: Opportunity) -> bool:
+    """Administrators, or an EM Manager for opportunities in their region or led by their reports."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if not user.has_perm("engagements.manage_em_team"):
+        return False
+    person = person_for_user(user)
+    if person is None:
+        return False
+    in_region = person.region_id is not None and opportunity.region_id == person.region_id
+    return in_region or _manages_em_of(user, person, opportunity)

@@ -1,0 +1,108 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from engagements.models import Account, ConfidenceEvent, Opportunity, PendingPush, Risk
+
+# Salesforce owns the commercial fields and the EM fields go through the services
+# (rules, timeline, pending push), so the admin shows opportunities read-only.
+_SALESFORCE_FIELDS = [
+    "salesforce_id",
+    "name",
+    "account",
+    "owner_name",
+    "owner_email",
+    "stage",
+    "type",
+    "record_type",
+    "close_date",
+    "amount",
+    "currency",
+    "probability",
+    "forecast_category",
+    "is_closed",
+    "is_won",
+    "region",
+]
+_EM_FIELDS = [
+    "engagement_manager",
+    "em_confidence",
+    "em_confidence_rationale",
+    "scoping_issue_link",
+    "em_reviewed_at",
+]
+
+
+@admin.register(Account)
+class AccountAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "segment", "region", "salesforce_id"]
+    list_filter = ["region", "segment"]
+    search_fields = ["name", "salesforce_id"]
+
+
+class RiskInline(admin.TabularInline):
+    model = Risk
+    extra = 0
+    fields = ["description", "severity", "mitigation", "owner", "status"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "account",
+        "close_date",
+        "stage",
+        "amount",
+        "currency",
+        "engagement_manager",
+        "em_confidence",
+    ]
+    list_filter = ["em_confidence", "region", "is_closed", "is_won", "stage"]
+    search_fields = ["name", "account__name", "salesforce_id"]
+    list_select_related = ["account", "engagement_manager", "region"]
+    date_hierarchy = "close_date"
+    readonly_fields = [*_SALESFORCE_FIELDS, *_EM_FIELDS, "sf_last_modified", "last_synced_at", "version"]
+    fieldsets = [
+        ("Salesforce", {"fields": _SALESFORCE_FIELDS + ["sf_last_modified", "last_synced_at"]}),
+        ("Professional Services", {"fields": _EM_FIELDS + ["version"]}),
+    ]
+    inlines = [RiskInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ConfidenceEvent)
+class ConfidenceEventAdmin(admin.ModelAdmin):
+    list_display = ["opportunity", "kind", "from_confidence", "to_confidence", "actor", "at"]
+    list_filter = ["kind", "to_confidence"]
+    list_select_related = ["opportunity", "actor"]
+    search_fields = ["opportunity__name"]
+    readonly_fields = ["opportunity", "kind", "actor", "at", "from_confidence", "to_confidence", "rationale"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(PendingPush)
+class PendingPushAdmin(admin.ModelAdmin):
+    list_display = [
+        "opportunity",
+        "fields",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "updated_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["opportunity"]
+    readonly_fields = ["opportunity", "fields", "status", "attempts", "next_attempt_at", "last_error"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from core.fiscal import FiscalQuarter
+from engagements.models import Confidence, Opportunity
+from people.models import Region
+
+
+def quarter_choices() -> list[tuple[str, str]]:
+    current = FiscalQuarter.current()
+    choices = [
+        ("current", f"This quarter ({current.label})"),
+        ("next", f"Next quarter ({current.next().label})"),
+    ]
+    choices += [(q.label, q.label) for q in (current.shift(n) for n in range(-4, 5))]
+    choices.append(("any", "Any quarter"))
+    return choices
+
+
+def resolve_quarter(value: str) -> FiscalQuarter | None:
+    current = FiscalQuarter.current()
+    if value in ("", "current"):
+        return current
+    if value == "next":
+        return current.next()
+    if value == "any":
+        return None
+    return FiscalQuarter.parse(value)
+
+
+STATUS_CHOICES = [
+    ("open", "Open"),
+    ("closed", "Closed"),
+    ("won", "Closed won"),
+    ("lost", "Closed lost"),
+    ("all", "Open and closed"),
+]
+
+SORTS = {
+    "close_date": ("close_date", "name"),
+    "amount": ("amount", "name"),
+    "name": ("name",),
+    "account": ("account__name", "name"),
+    "confidence": ("em_confidence", "close_date"),
+    "reviewed": ("em_reviewed_at", "name"),
+    "stage": ("stage", "close_date"),
+}
+
+
+class PipelineFilter(django_filters.FilterSet):
+    quarter = django_filters.ChoiceFilter(
+        label="Fiscal quarter", method="filter_quarter", empty_label=None, choices=quarter_choices
+    )
+    status = django_filters.ChoiceFilter(
+        label="Status", method="filter_status", empty_label=None, choices=STATUS_CHOICES
+    )
+    confidence = django_filters.MultipleChoiceFilter(
+        label="Confidence",
+        field_name="em_confidence",
+        choices=Confidence.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    stage = django_filters.ChoiceFilter(label="Stage", field_name="stage", empty_label="Any stage")
+    region = django_filters.ModelChoiceFilter(
+        label="Region", queryset=Region.objects.all(), empty_label="Any region"
+    )
+    q = django_filters.CharFilter(label="Search", method="filter_search")
+    stale = django_filters.BooleanFilter(
+        label="Only stale calls", method="filter_stale", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Opportunity
+        fields: list[str] = []
+
+    def __init__(self, data: Any = None, *args: Any, stages: list[str] | None = None, **kwargs: Any) -> None:
+        data = data.copy() if data is not None else {}
+        data.setdefault("quarter", "current")
+        data.setdefault("status", "open")
+        super().__init__(data, *args, **kwargs)
+        self.filters["stage"].extra["choices"] = [(s, s) for s in (stages or [])]
+        form = self.form
+        for name in ("quarter", "status", "stage", "region"):
+            form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        form.fields["q"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "placeholder": "Search"}
+        )
+        form.fields["q"].widget.input_type = "search"
+        form.fields["stale"].widget.attrs["class"] = "form-check-input"
+        form.fields["confidence"].widget.attrs["class"] = "form-check-input"
+
+    def filter_quarter(self, qs: QuerySet[Opportunity], name: str, value: str) -> QuerySet[Opportunity]:
+        quarter = resolve_quarter(value)
+        if quarter is None:
+            return qs
+        return qs.filter(close_date__range=(quarter.start, quarter.end))
+
+    def filter_status(self, qs: QuerySet[Opportunity], name: str, value: str) -> QuerySet[Opportunity]:
+        return {
+            "open": lambda: qs.filter(is_closed=False),
+            "closed": lambda: qs.filter(is_closed=True),
+            "won": lambda: qs.filter(is_closed=True, is_won=True),
+            "lost": lambda: qs.filter(is_closed=True, is_won=False),
+        }.get(value, lambda: qs)()
+
+    def filter_search(self, qs: QuerySet[Opportunity], name: str, value: str) -> QuerySet[Opportunity]:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
+
+    def filter_stale(self, qs: QuerySet[Opportunity], name: str, value: bool) -> QuerySet[Opportunity]:
+        return qs.filter(is_stale=True) if value else qs

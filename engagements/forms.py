@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from engagements.models import Confidence, Opportunity, Risk
+from engagements.services import RATIONALE_MAX_LENGTH
+from people.models import Person
+
+
+class EmFieldsForm(forms.Form):
+    """The EM's weekly call. Field rules (rationale required, http links) are the service's."""
+
+    em_confidence = forms.ChoiceField(label="EM confidence", choices=Confidence.choices)
+    em_confidence_rationale = forms.CharField(
+        label="Rationale",
+        required=False,
+        max_length=RATIONALE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    scoping_issue_link = forms.CharField(label="Scoping issue link", required=False, max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    @classmethod
+    def for_opportunity(cls, opportunity: Opportunity, **kwargs: Any) -> EmFieldsForm:
+        return cls(
+            initial={
+                "em_confidence": opportunity.em_confidence,
+                "em_confidence_rationale": opportunity.em_confidence_rationale,
+                "scoping_issue_link": opportunity.scoping_issue_link,
+                "version": opportunity.version,
+            },
+            **kwargs,
+        )
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class AssignEmForm(forms.Form):
+    engagement_manager = forms.ModelChoiceField(label="Engagement Manager", queryset=Person.objects.none())
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, candidates: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if candidates is not None:
+            field = self.fields["engagement_manager"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = candidates
+
+
+class RiskForm(forms.ModelForm):
+    class Meta:
+        model = Risk
+        fields = ["description", "severity", "mitigation", "owner"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "mitigation": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class RiskEditForm(RiskForm):
+    class Meta(RiskForm.Meta):
+        fields = ["description", "severity", "mitigation", "owner", "status"]

@@ -1,0 +1,153 @@
+"""Reads of opportunities for the pipeline pages, the detail page and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from core.fiscal import FiscalQuarter
+from engagements import access
+from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
+from people.selectors import person_for_user
+
+User = AbstractBaseUser | AnonymousUser
+
+
+class Scope:
+    MINE = "mine"
+    TEAM = "team"
+    UNASSIGNED = "unassigned"
+    ALL = "all"
+
+
+def stale_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.STALE_AFTER_DAYS)
+
+
+def available_scopes(user: User) -> list[tuple[str, str]]:
+    """The pipeline views a user may switch between, in menu order."""
+    scopes = []
+    if person_for_user(user) is not None and user.has_perm("engagements.change_em_fields"):
+        scopes.append((Scope.MINE, "My pipeline"))
+    if user.has_perm("engagements.manage_em_team") or user.is_superuser:
+        scopes += [(Scope.TEAM, "My team"), (Scope.UNASSIGNED, "Unassigned")]
+    if user.has_perm("engagements.view_opportunity"):
+        scopes.append((Scope.ALL, "All I can see" if not access.can_view_all(user) else "All opportunities"))
+    return scopes
+
+
+def default_scope(user: User) -> str | None:
+    """Where a user lands: EM Managers on their team, EMs on their own pipeline, others on all."""
+    keys = [key for key, _ in available_scopes(user)]
+    if Scope.TEAM in keys and user.has_perm("engagements.manage_em_team"):
+        return Scope.TEAM
+    return keys[0] if keys else None
+
+
+def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    quarter = FiscalQuarter.current()
+    return qs.annotate(
+        is_stale=Case(
+            When(Q(em_reviewed_at__isnull=True) | Q(em_reviewed_at__lt=stale_cutoff()), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        closes_this_quarter=Case(
+            When(close_date__range=(quarter.start, quarter.end), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def pipeline_queryset(*, user: User, scope: str) -> QuerySet[Opportunity]:
+    """Opportunities in a pipeline scope, limited to what the user may see, with badges."""
+    qs = Opportunity.objects.filter(access.visible_filter(user))
+    person = person_for_user(user)
+    if scope == Scope.MINE:
+        qs = qs.filter(engagement_manager=person) if person else qs.none()
+    elif scope == Scope.TEAM:
+        if user.is_superuser and person is None:
+            qs = qs.exclude(engagement_manager=None)
+        elif person is not None:
+            team = Q(engagement_manager__manager=person) | Q(engagement_manager=person)
+            if person.region_id:
+                team |= Q(region_id=person.region_id, engagement_manager__isnull=False)
+            qs = qs.filter(team)
+        else:
+            qs = qs.none()
+    elif scope == Scope.UNASSIGNED:
+        qs = qs.filter(engagement_manager__isnull=True)
+        if person is not None and person.region_id and not user.is_superuser:
+            qs = qs.filter(region_id=person.region_id)
+    return annotate_badges(qs.select_related("account", "region", "engagement_manager"))
+
+
+@dataclass
+class ColourTotal:
+    confidence: str
+    count: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)  # currency -> total
+
+
+def confidence_totals(qs: QuerySet[Opportunity]) -> list[ColourTotal]:
+    """Count and amount per confidence colour for a filtered set, kept apart per currency."""
+    rows = qs.order_by().values("em_confidence", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    by_colour: dict[str, ColourTotal] = {c: ColourTotal(c) for c in Confidence.values}
+    for row in rows:
+        bucket = by_colour[row["em_confidence"]]
+        bucket.count += row["n"]
+        bucket.amounts[row["currency"]] = bucket.amounts.get(row["currency"], Decimal("0")) + (
+            row["total"] or Decimal("0")
+        )
+    for bucket in by_colour.values():
+        bucket.amounts = dict(sorted(bucket.amounts.items()))
+    return [by_colour[c] for c in (Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY)]
+
+
+def grand_totals(totals: list[ColourTotal]) -> tuple[int, dict[str, Decimal]]:
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for bucket in totals:
+        for currency, amount in bucket.amounts.items():
+            amounts[currency] += amount
+    return sum(b.count for b in totals), dict(sorted(amounts.items()))
+
+
+def opportunity_for_user(*, user: User, pk: int) -> Opportunity:
+    """The opportunity if the user may see it; 404 otherwise (existence is not revealed)."""
+    opportunity = (
+        annotate_badges(Opportunity.objects.all())
+        .select_related("account", "region", "engagement_manager", "engagement_manager__manager")
+        .filter(pk=pk)
+        .first()
+    )
+    if opportunity is None or not access.can_view(user, opportunity):
+        raise Http404("No such opportunity.")
+    return opportunity
+
+
+def risk_for_user(*, user: User, pk: int) -> Risk:
+    risk = Risk.objects.select_related("opportunity", "opportunity__engagement_manager").filter(pk=pk).first()
+    if risk is None or not access.can_view(user, risk.opportunity):
+        raise Http404("No such risk.")
+    return risk
+
+
+def confidence_timeline(*, opportunity: Opportunity) -> QuerySet[ConfidenceEvent]:
+    return opportunity.confidence_events.select_related("actor", "actor__person")
+
+
+def opportunity_risks(*, opportunity: Opportunity) -> QuerySet[Risk]:
+    return opportunity.risks.all()
+
+
+def pending_push_for(*, opportunity: Opportunity) -> PendingPush | None:
+    return PendingPush.objects.filter(opportunity=opportunity).first()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SowConfig(AppConfig):
+    name = "sow"
+    verbose_name = "Sow"

@@ -1,0 +1,98 @@
+"""Shared fixtures: people in every role with logins, and logged-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from core.roles import Role
+from people.models import Person
+from people.services import person_sync_login_groups
+from tests.people.factories import PersonFactory, RegionFactory, UserFactory
+
+PASSWORD = "pw-for-tests-123"
+
+
+@pytest.fixture
+def region_amer(db):
+    return RegionFactory(code="AMER", name="Americas")
+
+
+@pytest.fixture
+def region_emea(db):
+    return RegionFactory(code="EMEA", name="EMEA")
+
+
+@pytest.fixture
+def make_person(db) -> Callable[..., Person]:
+    """Make a Person with a login in the given role (groups set as the admin would)."""
+
+    def make(
+        role: str = Role.ENGAGEMENT_MANAGER,
+        *,
+        username: str | None = None,
+        region=None,
+        manager=None,
+        superuser: bool = False,
+        **kwargs,
+    ) -> Person:
+        user = UserFactory(**({"username": username} if username else {}))
+        if superuser:
+            user.is_superuser = True
+            user.is_staff = True
+            user.save()
+        person = PersonFactory(
+            user=user,
+            role=role,
+            region=region,
+            manager=manager,
+            name=kwargs.pop("name", user.username.replace(".", " ").title()),
+            **kwargs,
+        )
+        person_sync_login_groups(person=person)
+        return person
+
+    return make
+
+
+@pytest.fixture
+def em_manager(make_person, region_amer) -> Person:
+    return make_person(Role.EM_MANAGER, username="emm.amer", region=region_amer)
+
+
+@pytest.fixture
+def em(make_person, region_amer, em_manager) -> Person:
+    return make_person(Role.ENGAGEMENT_MANAGER, username="em.amer", region=region_amer, manager=em_manager)
+
+
+@pytest.fixture
+def other_em(make_person, region_emea) -> Person:
+    return make_person(Role.ENGAGEMENT_MANAGER, username="em.emea", region=region_emea)
+
+
+@pytest.fixture
+def leadership(make_person) -> Person:
+    return make_person(Role.LEADERSHIP, username="leadership")
+
+
+@pytest.fixture
+def ps_director(make_person) -> Person:
+    return make_person(Role.PS_DIRECTOR, username="director")
+
+
+@pytest.fixture
+def admin_person(make_person) -> Person:
+    return make_person(Role.PS_OPERATIONS, username="admin", superuser=True)
+
+
+def client_for(person: Person) -> Client:
+    client = Client()
+    client.force_login(person.user)
+    return client
+
+
+@pytest.fixture
+def login() -> Callable[[Person], Client]:
+    return client_for
