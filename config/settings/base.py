@@ -111,6 +111,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if env("EMAIL_URL", default=""):
+    # e.g. smtp+tls://user:password@smtp.example.com:587 sets EMAIL_HOST, EMAIL_PORT, credentials, TLS.
+    vars().update(env.email_url("EMAIL_URL", backend="django.core.mail.backends.smtp.EmailBackend"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PS Pipeline <ps-pipeline@localhost>")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -16,3 +16,4 @@ STORAGES = {
 # Tests queue tasks eagerly unless a test starts a real worker (it switches this off itself).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+WHITENOISE_AUTOREFRESH = True

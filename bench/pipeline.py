@@ -1,0 +1,76 @@
+"""My pipeline for an EM with N opportunities: median server time and query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from bench.setup import measure
+
+GOAL_QUERIES = 10
+
+
+def generate(n: int) -> object:
+    """Create one EM login with n opportunities across three fiscal quarters; returns the user."""
+    from django.contrib.auth import get_user_model
+
+    from core.fiscal import FiscalQuarter
+    from core.roles import Role
+    from engagements.models import Account, Confidence, Opportunity
+    from people.models import Person, Region
+    from people.services import person_sync_login_groups
+
+    rng = random.Random(7)
+    region, _ = Region.objects.get_or_create(code="AMER", defaults={"name": "Americas"})
+    user = get_user_model().objects.create_user("bench.em", password="bench-password-1")
+    person = Person.objects.create(
+        user=user, name="Bench EM", email="bench.em@example.com", role=Role.ENGAGEMENT_MANAGER, region=region
+    )
+    person_sync_login_groups(person=person)
+    accounts = Account.objects.bulk_create(
+        [Account(name=f"Bench account {i}", region=region) for i in range(50)]
+    )
+    quarter = FiscalQuarter.current()
+    colours = list(Confidence.values)
+    Opportunity.objects.bulk_create(
+        [
+            Opportunity(
+                name=f"Bench opportunity {i}",
+                account=accounts[i % 50],
+                region=region,
+                stage="Discovery",
+                close_date=quarter.start + dt.timedelta(days=rng.randrange(0, 88)),
+                amount=Decimal(rng.randrange(10_000, 500_000)),
+                currency=rng.choice(["USD", "EUR"]),
+                engagement_manager=person,
+                em_confidence=rng.choice(colours),
+                em_confidence_rationale="bench",
+            )
+            for i in range(n)
+        ],
+        batch_size=1000,
+    )
+    return user
+
+
+def run(n: int = 500) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    user = generate(n)
+    client = Client()
+    client.force_login(user)
+
+    def one() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/pipeline/?scope=mine")
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    median_ms, queries = measure(one)
+    print(
+        f"my pipeline, {n} opportunities ({connection.vendor}): median {median_ms:.1f} ms, "
+        f"{queries} queries (goal: <= {GOAL_QUERIES}, constant)"
+    )
