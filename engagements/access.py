@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
+from core.types import AnyUser
 from engagements.models import Opportunity
 from people.models import Person
 from people.selectors import person_for_user
 
-User = AbstractBaseUser | AnonymousUser
 
-
-def can_view_all(user: User) -> bool:
+def can_view_all(user: AnyUser) -> bool:
     return bool(user.is_superuser or user.has_perm("engagements.view_all_opportunities"))
 
 
-def visible_filter(user: User) -> Q:
+def visible_filter(user: AnyUser) -> Q:
     """Opportunities a user may read: all for view-all roles; otherwise their region, the ones
     they lead, and (for EM Managers) the ones their reports lead."""
     if not user.is_authenticated or not user.has_perm("engagements.view_opportunity"):
@@ -34,7 +32,7 @@ def visible_filter(user: User) -> Q:
     return q
 
 
-def can_view(user: User, opportunity: Opportunity) -> bool:
+def can_view(user: AnyUser, opportunity: Opportunity) -> bool:
     if not user.is_authenticated or not user.has_perm("engagements.view_opportunity"):
         return False
     if can_view_all(user):
@@ -49,14 +47,14 @@ def can_view(user: User, opportunity: Opportunity) -> bool:
     )
 
 
-def _manages_em_of(user: User, person: Person, opportunity: Opportunity) -> bool:
+def _manages_em_of(user: AnyUser, person: Person, opportunity: Opportunity) -> bool:
     if not user.has_perm("engagements.manage_em_team") or opportunity.engagement_manager_id is None:
         return False
     em = opportunity.engagement_manager
     return em is not None and em.manager_id == person.pk
 
 
-def can_edit_em_fields(user: User, opportunity: Opportunity) -> bool:
+def can_edit_em_fields(user: AnyUser, opportunity: Opportunity) -> bool:
     """Only the assigned EM, that EM's manager, or an administrator."""
     if not user.is_authenticated:
         return False
@@ -70,7 +68,7 @@ def can_edit_em_fields(user: User, opportunity: Opportunity) -> bool:
     return _manages_em_of(user, person, opportunity)
 
 
-def can_assign_em(user: User, opportunity: Opportunity) -> bool:
+def can_assign_em(user: AnyUser, opportunity: Opportunity) -> bool:
     """Administrators, or an EM Manager for opportunities in their region or led by their reports."""
     if not user.is_authenticated:
         return False

@@ -43,7 +43,7 @@ class RiskInline(admin.TabularInline):
     model = Risk
     extra = 0
     fields = ["description", "severity", "mitigation", "owner", "status"]
-    readonly_fields = fields
+    readonly_fields = ["description", "severity", "mitigation", "owner", "status"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

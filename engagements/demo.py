@@ -82,7 +82,7 @@ CURRENCIES = {
     "EMEA": ["EUR", "EUR", "GBP"],
     "APAC": ["AUD", "SGD", "USD"],
 }
-RATIONALES = {
+RATIONALES: dict[str, list[str]] = {
     Confidence.GREEN: [
         "Customer confirmed budget; SOW in legal review, signature expected before quarter end.",
         "Verbal commit from the VP of Engineering; PO process under way.",
@@ -161,7 +161,7 @@ def seed(people: dict[str, Person], *, count: int = 150) -> int:
     quarters = [current.previous(), current, current.next()]
     now = timezone.now()
     new_opps: list[Opportunity] = []
-    plans: list[tuple[str, str, int]] = []  # salesforce_id, confidence, risk index
+    plans: list[tuple[str, str, int]] = []  # salesforce id, confidence, risk index
     for i in range(count):
         sf_id = f"006DM{i:013d}"
         # Draw every value even for rows that exist, so each row's values stay the same across runs.
@@ -191,7 +191,7 @@ def seed(people: dict[str, Person], *, count: int = 150) -> int:
         )
         ems = ems_by_region.get(region.code, [])
         em = rng.choice(ems) if ems and rng.random() < 0.85 else None
-        confidence = Confidence.GREY
+        confidence: str = Confidence.GREY
         if em is not None:
             confidence = rng.choices(
                 [Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY],

@@ -115,4 +115,5 @@ class PipelineFilter(django_filters.FilterSet):
         return qs.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
 
     def filter_stale(self, qs: QuerySet[Opportunity], name: str, value: bool) -> QuerySet[Opportunity]:
-        return qs.filter(is_stale=True) if value else qs
+        # is_stale is annotated by selectors.annotate_badges on the base queryset.
+        return qs.filter(is_stale=True) if value else qs  # type: ignore[misc]

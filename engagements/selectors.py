@@ -8,17 +8,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
+from core.types import AnyUser
 from engagements import access
 from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
 from people.selectors import person_for_user
-
-User = AbstractBaseUser | AnonymousUser
 
 
 class Scope:
@@ -32,7 +30,7 @@ def stale_cutoff() -> dt.datetime:
     return timezone.now() - dt.timedelta(days=settings.STALE_AFTER_DAYS)
 
 
-def available_scopes(user: User) -> list[tuple[str, str]]:
+def available_scopes(user: AnyUser) -> list[tuple[str, str]]:
     """The pipeline views a user may switch between, in menu order."""
     scopes = []
     if person_for_user(user) is not None and user.has_perm("engagements.change_em_fields"):
@@ -44,7 +42,7 @@ def available_scopes(user: User) -> list[tuple[str, str]]:
     return scopes
 
 
-def default_scope(user: User) -> str | None:
+def default_scope(user: AnyUser) -> str | None:
     """Where a user lands: EM Managers on their team, EMs on their own pipeline, others on all."""
     keys = [key for key, _ in available_scopes(user)]
     if Scope.TEAM in keys and user.has_perm("engagements.manage_em_team"):
@@ -68,7 +66,7 @@ def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     )
 
 
-def pipeline_queryset(*, user: User, scope: str) -> QuerySet[Opportunity]:
+def pipeline_queryset(*, user: AnyUser, scope: str) -> QuerySet[Opportunity]:
     """Opportunities in a pipeline scope, limited to what the user may see, with badges."""
     qs = Opportunity.objects.filter(access.visible_filter(user))
     person = person_for_user(user)
@@ -121,7 +119,7 @@ def grand_totals(totals: list[ColourTotal]) -> tuple[int, dict[str, Decimal]]:
     return sum(b.count for b in totals), dict(sorted(amounts.items()))
 
 
-def opportunity_for_user(*, user: User, pk: int) -> Opportunity:
+def opportunity_for_user(*, user: AnyUser, pk: int) -> Opportunity:
     """The opportunity if the user may see it; 404 otherwise (existence is not revealed)."""
     opportunity = (
         annotate_badges(Opportunity.objects.all())
@@ -134,7 +132,7 @@ def opportunity_for_user(*, user: User, pk: int) -> Opportunity:
     return opportunity
 
 
-def risk_for_user(*, user: User, pk: int) -> Risk:
+def risk_for_user(*, user: AnyUser, pk: int) -> Risk:
     risk = Risk.objects.select_related("opportunity", "opportunity__engagement_manager").filter(pk=pk).first()
     if risk is None or not access.can_view(user, risk.opportunity):
         raise Http404("No such risk.")

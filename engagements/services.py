@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -91,7 +91,7 @@ def _queue_push(opportunity: Opportunity, fields: list[str]) -> None:
 @transaction.atomic
 def opportunity_update_em_fields(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     opportunity: Opportunity,
     expected_version: int,
     em_confidence: str | None = None,
@@ -168,7 +168,7 @@ def opportunity_update_em_fields(
 
 @transaction.atomic
 def opportunity_confirm_unchanged(
-    *, actor: AbstractBaseUser, opportunity: Opportunity, expected_version: int
+    *, actor: User, opportunity: Opportunity, expected_version: int
 ) -> Opportunity:
     """Record that the EM looked at the call this week and it still stands (clears "stale")."""
     if not access.can_edit_em_fields(actor, opportunity):
@@ -203,7 +203,7 @@ def opportunity_confirm_unchanged(
 
 @transaction.atomic
 def opportunity_assign_em(
-    *, actor: AbstractBaseUser, opportunity: Opportunity, engagement_manager: Person, expected_version: int
+    *, actor: User, opportunity: Opportunity, engagement_manager: Person, expected_version: int
 ) -> Opportunity:
     """Assign (or reassign) the lead EM; EM Managers for their region, or administrators."""
     if not access.can_assign_em(actor, opportunity):
@@ -223,7 +223,7 @@ def opportunity_assign_em(
     return fresh
 
 
-def _check_risk_permission(actor: AbstractBaseUser, opportunity: Opportunity) -> None:
+def _check_risk_permission(actor: User, opportunity: Opportunity) -> None:
     if not access.can_edit_em_fields(actor, opportunity):
         raise PermissionDenied("Only the assigned EM, their manager or an administrator may change risks.")
 
@@ -243,7 +243,7 @@ def _clean_risk(*, description: str, severity: str) -> str:
 @transaction.atomic
 def risk_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     opportunity: Opportunity,
     description: str,
     severity: str,
@@ -267,7 +267,7 @@ def risk_create(
 @transaction.atomic
 def risk_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     risk: Risk,
     description: str,
     severity: str,
@@ -292,7 +292,7 @@ def risk_update(
 
 
 @transaction.atomic
-def risk_close(*, actor: AbstractBaseUser, risk: Risk) -> Risk:
+def risk_close(*, actor: User, risk: Risk) -> Risk:
     _check_risk_permission(actor, risk.opportunity)
     risk.status = Risk.Status.CLOSED
     risk._history_user = actor  # type: ignore[attr-defined]

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import Conflict
+from core.types import HtmxHttpRequest
 from engagements import access, selectors, services
 from engagements.filters import SORTS, PipelineFilter
 from engagements.forms import AssignEmForm, EmFieldsForm, RiskEditForm, RiskForm, VersionForm
@@ -42,7 +43,7 @@ def _conflict_message(exc: Conflict) -> str:
     return f"{exc.message} Current values — " + "; ".join(parts) + "."
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
+def _safe_next(request: HtmxHttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
@@ -50,14 +51,14 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     scope = selectors.default_scope(request.user)
     if scope is None:
         raise PermissionDenied("Your account has no role in PS Pipeline yet; ask an administrator.")
     return redirect(f"{reverse('engagements:pipeline')}?scope={scope}")
 
 
-def _decorate_rows(request: HttpRequest, rows: list[Opportunity], scope: str) -> None:
+def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str) -> None:
     """Attach what each row's controls need, without a query per row."""
     candidates_by_region: dict[int | None, list[Any]] = {}
     if scope == selectors.Scope.UNASSIGNED:
@@ -72,7 +73,7 @@ def _decorate_rows(request: HttpRequest, rows: list[Opportunity], scope: str) ->
 
 
 @require_GET
-def pipeline(request: HttpRequest) -> HttpResponse:
+def pipeline(request: HtmxHttpRequest) -> HttpResponse:
     scopes = selectors.available_scopes(request.user)
     scope_keys = [key for key, _ in scopes]
     if not scope_keys:
@@ -126,12 +127,12 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     return render(request, "engagements/pipeline.html", context)
 
 
-def _is_row(request: HttpRequest) -> bool:
+def _is_row(request: HtmxHttpRequest) -> bool:
     return request.GET.get("context") == "row" or request.POST.get("context") == "row"
 
 
 def _render_em_form(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     opportunity: Opportunity,
     form: EmFieldsForm,
     *,
@@ -150,7 +151,7 @@ def _render_em_form(
     return render(request, "engagements/detail.html", context, status=status)
 
 
-def _render_row(request: HttpRequest, opportunity: Opportunity) -> HttpResponse:
+def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=opportunity.pk)
     opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]
     response = render(
@@ -163,7 +164,7 @@ def _render_row(request: HttpRequest, opportunity: Opportunity) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def em_fields(request: HttpRequest, pk: int) -> HttpResponse:
+def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
     if not access.can_edit_em_fields(request.user, opportunity):
         raise PermissionDenied(
@@ -179,7 +180,7 @@ def em_fields(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_em_form(request, opportunity, form)
     try:
         updated = services.opportunity_update_em_fields(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             opportunity=opportunity,
             expected_version=form.cleaned_data["version"],
             em_confidence=form.cleaned_data["em_confidence"],
@@ -206,7 +207,7 @@ def em_fields(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def confirm_unchanged(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
     form = VersionForm(request.POST)
     if not form.is_valid():
@@ -216,7 +217,7 @@ def confirm_unchanged(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(_safe_next(request, opportunity.get_absolute_url()))
     try:
         updated = services.opportunity_confirm_unchanged(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             opportunity=opportunity,
             expected_version=form.cleaned_data["version"],
         )
@@ -233,7 +234,7 @@ def confirm_unchanged(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def assign_em(request: HttpRequest, pk: int) -> HttpResponse:
+def assign_em(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
     if not access.can_assign_em(request.user, opportunity):
         raise PermissionDenied("Only an EM Manager for this region or an administrator may assign the EM.")
@@ -244,7 +245,7 @@ def assign_em(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(back)
     try:
         updated = services.opportunity_assign_em(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             opportunity=opportunity,
             engagement_manager=form.cleaned_data["engagement_manager"],
             expected_version=form.cleaned_data["version"],
@@ -259,7 +260,7 @@ def assign_em(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(back)
 
 
-def _detail_context(request: HttpRequest, opportunity: Opportunity, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: HtmxHttpRequest, opportunity: Opportunity, **extra: Any) -> dict[str, Any]:
     can_edit = access.can_edit_em_fields(request.user, opportunity)
     context = {
         "opp": opportunity,
@@ -280,13 +281,13 @@ def _detail_context(request: HttpRequest, opportunity: Opportunity, **extra: Any
 
 
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
     return render(request, "engagements/detail.html", _detail_context(request, opportunity))
 
 
 @require_POST
-def risk_add(request: HttpRequest, pk: int) -> HttpResponse:
+def risk_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
     if not access.can_edit_em_fields(request.user, opportunity):
         raise PermissionDenied("Only the assigned EM, their manager or an administrator may add risks.")
@@ -294,7 +295,7 @@ def risk_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.risk_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 opportunity=opportunity,
                 description=form.cleaned_data["description"],
                 severity=form.cleaned_data["severity"],
@@ -310,7 +311,7 @@ def risk_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def risk_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     risk = selectors.risk_for_user(user=request.user, pk=pk)
     if not access.can_edit_em_fields(request.user, risk.opportunity):
         raise PermissionDenied("Only the assigned EM, their manager or an administrator may change risks.")
@@ -318,7 +319,7 @@ def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.risk_update(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 risk=risk,
                 **{
                     k: form.cleaned_data[k]
@@ -336,8 +337,8 @@ def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def risk_close(request: HttpRequest, pk: int) -> HttpResponse:
+def risk_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     risk = selectors.risk_for_user(user=request.user, pk=pk)
-    services.risk_close(actor=request.user, risk=risk)  # type: ignore[arg-type]
+    services.risk_close(actor=request.user, risk=risk)
     messages.success(request, "Risk closed.")
     return redirect(risk.opportunity)

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from core.roles import Role
+from core.types import AnyUser
 from people.models import Person
 
 
-def person_for_user(user: AbstractBaseUser | AnonymousUser) -> Person | None:
+def person_for_user(user: AnyUser) -> Person | None:
     """The Person behind a login, or None (cached on the user object for the request)."""
     if not user.is_authenticated:
         return None
-    if not hasattr(user, "_person_cache"):
-        user._person_cache = Person.objects.select_related("region").filter(user=user).first()  # type: ignore[union-attr]
-    return user._person_cache  # type: ignore[union-attr]
+    cached: Person | None
+    try:
+        cached = user._person_cache  # type: ignore[union-attr,attr-defined]
+    except AttributeError:
+        cached = Person.objects.select_related("region").filter(user=user).first()
+        user._person_cache = cached  # type: ignore[union-attr,attr-defined]
+    return cached
 
 
 def engagement_managers(*, region_id: int | None = None) -> QuerySet[Person]:

@@ -19,7 +19,7 @@ def opp(em, region_amer):
 
 
 @pytest.fixture
-def people(em, other_em, em_manager, leadership, ps_director, admin_person):
+def people(em, other_em, em_manager, leadership, ps_director, admin_person, make_person):
     return {
         "em": em,
         "other_em": other_em,
@@ -27,7 +27,14 @@ def people(em, other_em, em_manager, leadership, ps_director, admin_person):
         "leadership": leadership,
         "director": ps_director,
         "admin": admin_person,
+        "practice": make_person(Role.PRACTICE_MANAGER, username="practice"),
+        "ta": make_person(Role.TECHNICAL_ARCHITECT, username="ta"),
+        "psops": make_person(Role.PS_OPERATIONS, username="psops"),
     }
+
+
+# The read-only roles behave alike on these pages: they see everything and change nothing.
+READ_ONLY = ("leadership", "director", "practice", "ta", "psops")
 
 
 def _client(people, role):
@@ -82,6 +89,12 @@ PAGE_MATRIX = {
         "admin": 200,
     },
 }
+
+
+for _matrix in (PAGE_MATRIX,):
+    for _row in _matrix.values():
+        for _role in READ_ONLY:
+            _row.setdefault(_role, _row["leadership"])
 
 
 def _url(name, opp, risk):
@@ -155,6 +168,11 @@ POST_MATRIX = {
         "admin": 302,
     },
 }
+
+
+for _row in POST_MATRIX.values():
+    for _role in READ_ONLY:
+        _row.setdefault(_role, _row["leadership"])
 
 
 @pytest.mark.parametrize(
