@@ -200,7 +200,7 @@ def seed(people: dict[str, Person], *, count: int = 150) -> int:
             if is_won:
                 confidence = Confidence.GREEN
         rationale = rng.choice(RATIONALES[confidence]) if confidence != Confidence.GREY else ""
-        reviewed_days = rng.randrange(0, 21)
+        reviewed_days = rng.randrange(0, 14)
         risk_index = rng.randrange(len(RISKS)) if rng.random() < 0.25 else -1
         if sf_id in existing:
             continue
