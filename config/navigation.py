@@ -23,6 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         base = reverse("engagements:pipeline")
         for key, label in available_scopes(user):
             nav.append({"key": f"pipeline:{key}", "label": label, "url": f"{base}?scope={key}"})
+        if user.has_perm("scoping.view_scopingissue"):
+            nav.append({"key": "scoping:board", "label": "Scoping board", "url": reverse("scoping:board")})
+            nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})
+        if user.is_superuser or user.has_perm("scoping.review_scopingissue"):
+            nav.append({"key": "scoping:ta_queue", "label": "TA queue", "url": reverse("scoping:ta_queue")})
     return {
         "nav_items": nav,
         "current_fiscal_quarter": quarter,

@@ -29,6 +29,30 @@ class Role(TextChoices):
 
 _VIEW_PIPELINE = ["engagements.view_opportunity", "engagements.view_account", "engagements.view_risk"]
 _VIEW_ALL = ["engagements.view_all_opportunities", "people.view_person", "people.view_region"]
+_VIEW_SCOPING = [
+    "scoping.view_scopingissue",
+    "scoping.view_estimate",
+    "scoping.view_serviceoffering",
+    "scoping.view_deliveryrole",
+]
+_EDIT_SCOPING = [
+    "scoping.add_scopingissue",
+    "scoping.change_scopingissue",
+    "scoping.add_estimate",
+    "scoping.change_estimate",
+]
+_CATALOG = [
+    "scoping.add_serviceoffering",
+    "scoping.change_serviceoffering",
+    "scoping.delete_serviceoffering",
+    "scoping.add_offeringactivity",
+    "scoping.change_offeringactivity",
+    "scoping.delete_offeringactivity",
+    "scoping.view_offeringactivity",
+    "scoping.add_deliveryrole",
+    "scoping.change_deliveryrole",
+    "scoping.delete_deliveryrole",
+]
 _EM = [
     *_VIEW_PIPELINE,
     "engagements.change_em_fields",
@@ -36,23 +60,34 @@ _EM = [
     "engagements.change_risk",
     "people.view_person",
     "people.view_region",
+    *_VIEW_SCOPING,
+    *_EDIT_SCOPING,
 ]
 
 # Group name -> permission codenames ("app_label.codename").
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ENGAGEMENT_MANAGER.label: _EM,
     Role.EM_MANAGER.label: [*_EM, "engagements.manage_em_team"],
-    Role.PS_DIRECTOR.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
-    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
-    Role.PRACTICE_MANAGER.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
-    Role.TECHNICAL_ARCHITECT.label: [*_VIEW_PIPELINE, *_VIEW_ALL],
+    Role.PS_DIRECTOR.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING],
+    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING],
+    Role.PRACTICE_MANAGER.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING, *_CATALOG],
+    Role.TECHNICAL_ARCHITECT.label: [
+        *_VIEW_PIPELINE,
+        *_VIEW_ALL,
+        *_VIEW_SCOPING,
+        "scoping.review_scopingissue",
+    ],
     Role.PS_OPERATIONS.label: [
         *_VIEW_PIPELINE,
         *_VIEW_ALL,
+        *_VIEW_SCOPING,
         "people.add_person",
         "people.change_person",
     ],
 }
+
+# Roles whose work happens partly in the Django admin (catalog, approval queue, people).
+ADMIN_SITE_ROLES = frozenset({Role.PRACTICE_MANAGER, Role.PS_DIRECTOR, Role.PS_OPERATIONS})
 
 # Which group a Person's role puts their login in (roles without a group get no app permissions).
 ROLE_GROUP: dict[str, str] = {role.value: role.label for role in Role if role.label in ROLE_PERMISSIONS}

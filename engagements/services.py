@@ -119,7 +119,13 @@ def opportunity_update_em_fields(
         errors["em_confidence"] = [
             ValidationError("Choose Grey, Red, Amber or Green.", code="invalid_choice")
         ]
-    elif confidence in CONFIDENCE_NEEDS_RATIONALE and not rationale:
+    elif (
+        (em_confidence is not None or em_confidence_rationale is not None)
+        and confidence in CONFIDENCE_NEEDS_RATIONALE
+        and not rationale
+    ):
+        # Checked when the call or its rationale is being set, so a link-only change (e.g. from a
+        # new scoping issue) is not blocked by a call that came from Salesforce without one.
         errors["em_confidence_rationale"] = [
             ValidationError(f"A rationale is required for {confidence}.", code="rationale_required")
         ]

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from core.roles import ROLE_GROUP, ROLE_PERMISSIONS
+from core.roles import ADMIN_SITE_ROLES, ROLE_GROUP, ROLE_PERMISSIONS
 from people.models import Person
 
 
 @transaction.atomic
 def person_sync_login_groups(*, person: Person) -> None:
-    """Put the person's login in exactly the role group of their role (other groups kept)."""
+    """Put the person's login in exactly the role group of their role (other groups kept), with
+    admin-site access for the roles that work there."""
     if person.user_id is None:
         return
     role_groups = set(ROLE_PERMISSIONS)
@@ -20,3 +21,7 @@ def person_sync_login_groups(*, person: Person) -> None:
     if wanted:
         keep.append(Group.objects.get_or_create(name=wanted)[0])
     user.groups.set(keep)
+    staff = user.is_superuser or person.role in ADMIN_SITE_ROLES
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ScopingConfig(AppConfig):
     name = "scoping"
     verbose_name = "Scoping"
+
+    def ready(self) -> None:
+        from engagements import panels
+        from scoping.panels import opportunity_panel
+
+        panels.register(opportunity_panel)

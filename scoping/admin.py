@@ -1,0 +1,94 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from scoping.models import (
+    DeliveryRole,
+    Estimate,
+    EstimateLine,
+    OfferingActivity,
+    ScopingIssue,
+    ServiceOffering,
+    TaReview,
+)
+
+
+@admin.register(DeliveryRole)
+class DeliveryRoleAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "currency", "bill_rate", "cost_rate", "active"]
+    list_filter = ["currency", "active"]
+    search_fields = ["name"]
+    list_editable = ["bill_rate", "cost_rate", "active"]
+
+
+class OfferingActivityInline(admin.TabularInline):
+    model = OfferingActivity
+    extra = 1
+    fields = ["position", "description", "role_name", "hours"]
+
+
+@admin.register(ServiceOffering)
+class ServiceOfferingAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "kind", "category", "unit_price", "currency", "active"]
+    list_filter = ["kind", "category", "currency", "active"]
+    search_fields = ["code", "name", "description"]
+    inlines = [OfferingActivityInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "category", "description", "active"]}),
+        ("Packaged SKU pricing", {"fields": ["unit_price", "currency", "unit_label", "included_hours"]}),
+        ("Guidance", {"fields": ["scoping_guidelines", "delivery_kit_url"]}),
+    ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Scoping issues and estimates change only through the app's pages and services."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ScopingIssue)
+class ScopingIssueAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = [
+        "title",
+        "opportunity",
+        "status",
+        "assignee",
+        "ta_review_state",
+        "ta_assistance",
+        "updated_at",
+    ]
+    list_filter = ["status", "ta_review_state", "ta_assistance"]
+    search_fields = ["title", "opportunity__name", "opportunity__account__name"]
+    list_select_related = ["opportunity", "assignee"]
+
+
+class EstimateLineInline(admin.TabularInline):
+    model = EstimateLine
+    extra = 0
+    fields = ["kind", "description", "role_name", "quantity", "unit_price", "hours", "bill_rate", "cost_rate"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Estimate)
+class EstimateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["scoping_issue", "number", "status", "total", "currency", "updated_at"]
+    list_filter = ["status", "currency"]
+    list_select_related = ["scoping_issue"]
+    inlines = [EstimateLineInline]
+
+
+@admin.register(TaReview)
+class TaReviewAdmin(ReadOnlyAdmin):
+    list_display = ["scoping_issue", "decision", "estimate", "actor", "at"]
+    list_filter = ["decision"]
+    list_select_related = ["scoping_issue", "estimate", "actor"]

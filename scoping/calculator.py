@@ -1,0 +1,79 @@
+"""The services calculator's arithmetic. Exact Decimal throughout; the total is rounded once,
+half-up, to cents. Works on anything shaped like an EstimateLine (saved or not)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from core.money import quantize_cents
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+class LineLike(Protocol):
+    kind: str
+    role_name: str
+    quantity: int
+    unit_price: Decimal
+    hours: Decimal
+    bill_rate: Decimal
+
+
+@dataclass
+class RoleTotal:
+    role_name: str
+    hours: Decimal = ZERO
+    price: Decimal = ZERO
+
+
+@dataclass
+class Totals:
+    labour: Decimal = ZERO  # activity lines: hours × bill rate
+    contingency: Decimal = ZERO  # labour × contingency %
+    packaged: Decimal = ZERO  # SKU lines: quantity × unit price
+    other: Decimal = ZERO  # free lines: quantity × unit price
+    expenses: Decimal = ZERO
+    discount: Decimal = ZERO
+    hours: Decimal = ZERO
+    by_role: list[RoleTotal] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Everything before the discount (exact)."""
+        return self.labour + self.contingency + self.packaged + self.other + self.expenses
+
+    @property
+    def total(self) -> Decimal:
+        return quantize_cents(self.subtotal - self.discount)
+
+
+def line_amount(line: LineLike) -> Decimal:
+    if line.kind == "activity":
+        return Decimal(line.hours) * Decimal(line.bill_rate)
+    return Decimal(line.quantity) * Decimal(line.unit_price)
+
+
+def compute(
+    lines: Iterable[LineLike], *, contingency_percent: Decimal, expenses: Decimal, discount: Decimal
+) -> Totals:
+    totals = Totals(expenses=Decimal(expenses), discount=Decimal(discount))
+    roles: dict[str, RoleTotal] = {}
+    for line in lines:
+        amount = line_amount(line)
+        if line.kind == "activity":
+            totals.labour += amount
+            totals.hours += Decimal(line.hours)
+            role = roles.setdefault(line.role_name, RoleTotal(line.role_name))
+            role.hours += Decimal(line.hours)
+            role.price += amount
+        elif line.kind == "sku":
+            totals.packaged += amount
+        else:
+            totals.other += amount
+    totals.contingency = totals.labour * Decimal(contingency_percent) / HUNDRED
+    totals.by_role = sorted(roles.values(), key=lambda r: r.role_name)
+    return totals
