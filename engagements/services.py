@@ -27,7 +27,8 @@ RATIONALE_MAX_LENGTH = 4000
 _http_url = URLValidator(schemes=["http", "https"])
 
 
-def validate_scoping_link(value: str) -> str:
+def validate_scoping_link(value: str, *, field: str = "scoping_issue_link") -> str:
+    """An http(s) link or empty; anything else (javascript:, file:, ftp:, text) is refused."""
     value = (value or "").strip()
     if not value:
         return ""
@@ -35,11 +36,7 @@ def validate_scoping_link(value: str) -> str:
         _http_url(value)
     except ValidationError:
         raise ValidationError(
-            {
-                "scoping_issue_link": ValidationError(
-                    "Enter a full http:// or https:// link.", code="invalid_url"
-                )
-            }
+            {field: ValidationError("Enter a full http:// or https:// link.", code="invalid_url")}
         ) from None
     return value
 

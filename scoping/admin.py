@@ -72,7 +72,16 @@ class EstimateLineInline(admin.TabularInline):
     model = EstimateLine
     extra = 0
     fields = ["kind", "description", "role_name", "quantity", "unit_price", "hours", "bill_rate", "cost_rate"]
-    readonly_fields = fields
+    readonly_fields = [
+        "kind",
+        "description",
+        "role_name",
+        "quantity",
+        "unit_price",
+        "hours",
+        "bill_rate",
+        "cost_rate",
+    ]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

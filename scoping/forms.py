@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from people.models import Region
 from people.selectors import engagement_managers
 from scoping.models import DeliveryRole, EstimateLine, OfferingCategory, ScopingStatus, ServiceOffering
 from scoping.services import LineChange
@@ -40,7 +41,9 @@ class FilterForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="EM", queryset=engagement_managers(), required=False, empty_label="Any EM"
     )
-    region = forms.ModelChoiceField(label="Region", queryset=None, required=False, empty_label="Any region")  # type: ignore[arg-type]
+    region: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+        label="Region", queryset=Region.objects.all(), required=False, empty_label="Any region"
+    )
     quarter = forms.ChoiceField(label="Close quarter", required=False)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *ScopingStatus.choices]
@@ -48,7 +51,6 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from engagements.filters import quarter_choices
-        from people.models import Region
 
         super().__init__(*args, **kwargs)
         region = self.fields["region"]

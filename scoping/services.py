@@ -94,7 +94,7 @@ def scoping_issue_create(
         desired_outcomes=desired_outcomes.strip(),
         requirements=requirements.strip(),
         service_types=_clean_service_types(service_types),
-        external_link=validate_scoping_link(external_link),
+        external_link=validate_scoping_link(external_link, field="external_link"),
     )
     issue._history_user = actor  # type: ignore[attr-defined]
     issue.save()
@@ -141,7 +141,7 @@ def scoping_issue_update(
     if not title:
         raise ValidationError({"title": ValidationError("Give the scoping issue a title.", code="required")})
     types = _clean_service_types(service_types)
-    link = validate_scoping_link(external_link)
+    link = validate_scoping_link(external_link, field="external_link")
     fresh = _claim_issue(issue, expected_version)
     fresh.title = title[:200]
     fresh.assignee = assignee
@@ -182,7 +182,8 @@ def scoping_issue_ready_for_sow(issue: ScopingIssue) -> Estimate:
         )
     if not ta_review_satisfied(issue):
         raise ValidationError(
-            f"{estimate.label} totals {estimate.currency} {estimate.total:,.2f}, above the TA review threshold; "
+            f"{estimate.label} totals {estimate.currency} {estimate.total:,.2f}, above the TA review "
+            "threshold; "
             "a Technical Architect must approve it first.",
             code="ta_review_pending",
         )
@@ -203,10 +204,9 @@ def scoping_issue_move(*, actor: User, issue: ScopingIssue, status: str) -> Scop
         scoping_issue_ready_for_sow(issue)
     fresh = ScopingIssue.objects.select_for_update().get(pk=issue.pk)
     fresh.status = status
-    fresh.version = F("version") + 1
+    fresh.version += 1
     fresh._history_user = actor  # type: ignore[attr-defined]
     fresh.save()
-    fresh.refresh_from_db()
     return fresh
 
 
@@ -329,7 +329,8 @@ def _check_estimate_edit(actor: User, estimate: Estimate) -> None:
     _check_edit(actor, estimate.scoping_issue)
     if estimate.is_frozen:
         raise ValidationError(
-            f"{estimate.label} is {estimate.get_status_display().lower()} and frozen; revise it to make changes.",
+            f"{estimate.label} is {estimate.get_status_display().lower()} and frozen; "
+            "revise it to make changes.",
             code="frozen",
         )
 
@@ -376,7 +377,8 @@ def _rate_for(role_name: str, currency: str) -> DeliveryRole:
     role = DeliveryRole.objects.filter(name=role_name, currency=currency, active=True).first()
     if role is None:
         raise ValidationError(
-            f"The rate card has no active {currency} rate for {role_name}; ask a Practice Manager to add one.",
+            f"The rate card has no active {currency} rate for {role_name}; "
+            "ask a Practice Manager to add one.",
             code="no_rate",
         )
     return role
@@ -401,7 +403,8 @@ def estimate_add_offering(
             raise ValidationError(
                 {
                     "offering": ValidationError(
-                        f"{offering.name} is priced in {offering.currency}; this estimate is in {estimate.currency}.",
+                        f"{offering.name} is priced in {offering.currency}; "
+                        f"this estimate is in {estimate.currency}.",
                         code="currency_mismatch",
                     )
                 }
@@ -632,7 +635,8 @@ def estimate_update(
 
     if not Estimate.objects.filter(pk=estimate.pk, version=expected_version).update(version=F("version") + 1):
         raise Conflict(
-            "Someone else changed this estimate while you were editing it. Nothing was saved; reload to see their changes."
+            "Someone else changed this estimate while you were editing it. "
+            "Nothing was saved; reload to see their changes."
         )
     EstimateLine.objects.filter(pk__in=to_delete).delete()
     EstimateLine.objects.bulk_update(kept, ["description", "quantity", "hours", "unit_price"])

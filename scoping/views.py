@@ -271,7 +271,8 @@ def ta_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "assisted": "Assistance recorded.",
             }[decision],
         )
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else issue)
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") else issue)
 
 
 @require_GET
@@ -325,9 +326,11 @@ def _estimate_context(request: HtmxHttpRequest, estimate: Estimate, **extra: Any
         "threshold": services.ta_review_threshold(),
     }
     context.update(extra)
-    _attach_inputs(lines, context["values"], context["errors"])
+    values: Any = context["values"]
+    errors: Any = context["errors"]
+    _attach_inputs(lines, values, errors)
     context["field_values"] = {
-        name: context["values"].get(name, getattr(estimate, name))
+        name: values.get(name, getattr(estimate, name))
         for name in ("contingency_percent", "expenses", "discount")
     }
     return context

@@ -143,3 +143,57 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Scoping: estimates above this total (in the opportunity's currency) need a Technical Architect's review.
+TA_REVIEW_THRESHOLD = env("TA_REVIEW_THRESHOLD", default="50000")
+
+# --- Salesforce sync -------------------------------------------------------------------------------
+# Off until credentials are set (see engagements/salesforce/config.py for how the flow is chosen).
+# Every value is read at call time, so tests and the admin see changes without a restart.
+SALESFORCE_LOGIN_URL = env("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
+SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="62.0")
+# jwt | client_credentials | password; empty = chosen from the credentials that are set.
+SALESFORCE_AUTH_FLOW = env("SALESFORCE_AUTH_FLOW", default="")
+SALESFORCE_CONSUMER_KEY = env("SALESFORCE_CONSUMER_KEY", default="")
+SALESFORCE_CONSUMER_SECRET = env("SALESFORCE_CONSUMER_SECRET", default="")
+SALESFORCE_USERNAME = env("SALESFORCE_USERNAME", default="")
+SALESFORCE_PASSWORD = env("SALESFORCE_PASSWORD", default="")
+SALESFORCE_SECURITY_TOKEN = env("SALESFORCE_SECURITY_TOKEN", default="")
+SALESFORCE_PRIVATE_KEY_FILE = env("SALESFORCE_PRIVATE_KEY_FILE", default="")
+# JWT "aud"; empty = login.salesforce.com or test.salesforce.com, derived from the login URL.
+SALESFORCE_JWT_AUDIENCE = env("SALESFORCE_JWT_AUDIENCE", default="")
+# A PEM bundle the HTTPS session trusts instead of the system CAs (the fake org's test CA).
+SALESFORCE_CA_BUNDLE = env("SALESFORCE_CA_BUNDLE", default="")
+SALESFORCE_TIMEOUT_SECONDS = env.float("SALESFORCE_TIMEOUT_SECONDS", default=30.0)
+# App field -> Salesforce API name of the four EM fields; SALESFORCE_FIELD_MAP overrides any of them,
+# e.g. "em_confidence=PS_Confidence__c,scoping_issue_link=PS_Scoping_Link__c".
+SALESFORCE_FIELD_MAP: dict[str, str] = {
+    "engagement_manager": "Engagement_Manager__c",
+    "em_confidence": "EM_Confidence__c",
+    "em_confidence_rationale": "EM_Confidence_Rationale__c",
+    "scoping_issue_link": "Scoping_Issue_Link__c",
+    **env.dict("SALESFORCE_FIELD_MAP", default={}),
+}
+SALESFORCE_AMOUNT_FIELD = env("SALESFORCE_AMOUNT_FIELD", default="Amount")
+# Empty for an org without multi-currency (amounts then take DEFAULT_CURRENCY).
+SALESFORCE_CURRENCY_FIELD = env("SALESFORCE_CURRENCY_FIELD", default="CurrencyIsoCode")
+# The SOQL condition that selects the opportunities PS Pipeline syncs.
+SALESFORCE_OPPORTUNITY_CONDITION = env(
+    "SALESFORCE_OPPORTUNITY_CONDITION", default="RecordType.Name = 'Professional Services'"
+)
+# Beat schedule created on first migrate; edit it afterwards under Periodic tasks in the admin.
+SALESFORCE_SYNC_INTERVAL_MINUTES = env.int("SALESFORCE_SYNC_INTERVAL_MINUTES", default=15)
+# The pull re-reads this much before the watermark, for records committed late in Salesforce.
+SALESFORCE_PULL_OVERLAP_SECONDS = env.int("SALESFORCE_PULL_OVERLAP_SECONDS", default=120)
+SALESFORCE_PUSH_BATCH_SIZE = env.int("SALESFORCE_PUSH_BATCH_SIZE", default=200)  # at most 200
+# Back-off: base * 2**attempt, capped, with jitter. Rate limits (REQUEST_LIMIT_EXCEEDED) wait longer.
+SALESFORCE_RETRY_BASE_SECONDS = env.float("SALESFORCE_RETRY_BASE_SECONDS", default=2.0)
+SALESFORCE_RETRY_MAX_SECONDS = env.float("SALESFORCE_RETRY_MAX_SECONDS", default=600.0)
+SALESFORCE_RATE_LIMIT_BACKOFF_SECONDS = env.float("SALESFORCE_RATE_LIMIT_BACKOFF_SECONDS", default=900.0)
+SALESFORCE_HTTP_RETRIES = env.int("SALESFORCE_HTTP_RETRIES", default=3)
+# A push waits in the same run for retries due within this many seconds; later ones wait for a run.
+SALESFORCE_PUSH_RETRY_WAIT_SECONDS = env.float("SALESFORCE_PUSH_RETRY_WAIT_SECONDS", default=30.0)
+SALESFORCE_PUSH_MAX_ATTEMPTS = env.int("SALESFORCE_PUSH_MAX_ATTEMPTS", default=10)
+# A run holds the sync lock at most this long (a crashed worker's lock expires).
+SALESFORCE_LOCK_TTL_SECONDS = env.int("SALESFORCE_LOCK_TTL_SECONDS", default=3600)
+# --- end Salesforce sync ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from core.roles import sync_role_groups
 from engagements import demo as engagements_demo
 from people import demo as people_demo
+from scoping import demo as scoping_demo
 
 
 class Command(BaseCommand):
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             sync_role_groups()
             people = people_demo.seed()
             created = engagements_demo.seed(people)
+            scoping_demo.seed_catalog()
+            scoping_demo.seed_issues()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
         self.stdout.write(f"Demo logins (password for all: {people_demo.DEMO_PASSWORD}):")
         for username, label in people_demo.demo_logins():
