@@ -6,7 +6,7 @@ class ScopingConfig(AppConfig):
     verbose_name = "Scoping"
 
     def ready(self) -> None:
-        from engagements import panels
+        from core import panels
         from scoping.panels import opportunity_panel
 
-        panels.register(opportunity_panel)
+        panels.register("opportunity", opportunity_panel)

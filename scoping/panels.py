@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.types import AnyUser
 from engagements.models import Opportunity
-from engagements.panels import Panel
+from core.panels import Panel
 from scoping import access
 from scoping.models import ScopingIssue
 

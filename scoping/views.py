@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import panels
 from core.csv import safe_row
 from core.exceptions import Conflict
 from core.money import quantize_cents
@@ -154,6 +155,7 @@ def issue_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "threshold": services.ta_review_threshold(),
             "assistance_form": AssistanceForm() if can_edit else None,
             "comment_form": CommentForm() if access.can_review(request.user) else None,
+            "panels": panels.panels_for("scoping_issue", request.user, issue),
         },
     )
 
