@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import panels
 from core.exceptions import Conflict
 from core.types import HtmxHttpRequest
-from engagements import access, panels, selectors, services
+from engagements import access, selectors, services
 from engagements.filters import SORTS, PipelineFilter
 from engagements.forms import AssignEmForm, EmFieldsForm, RiskEditForm, RiskForm, VersionForm
 from engagements.models import Opportunity
@@ -275,7 +276,7 @@ def _detail_context(request: HtmxHttpRequest, opportunity: Opportunity, **extra:
         if access.can_assign_em(request.user, opportunity)
         else [],
         "next_url": opportunity.get_absolute_url(),
-        "panels": panels.panels_for(request.user, opportunity),
+        "panels": panels.panels_for("opportunity", request.user, opportunity),
     }
     context.update(extra)
     return context
