@@ -26,6 +26,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.has_perm("scoping.view_scopingissue"):
             nav.append({"key": "scoping:board", "label": "Scoping board", "url": reverse("scoping:board")})
             nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})
+        if user.has_perm("sow.view_sow"):
+            nav.append({"key": "sow:list", "label": "SOWs", "url": reverse("sow:list")})
+        if user.has_perm("sow.approve_sow"):
+            nav.append(
+                {
+                    "key": "sow:queue",
+                    "label": "Approval queue",
+                    "url": reverse("admin:sow_approvalqueueitem_changelist"),
+                }
+            )
         if user.is_superuser or user.has_perm("scoping.review_scopingissue"):
             nav.append({"key": "scoping:ta_queue", "label": "TA queue", "url": reverse("scoping:ta_queue")})
     return {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("engagements.urls")),
     path("", include("scoping.urls")),
+    path("", include("sow.urls")),
 ]
 
 if settings.DEBUG:

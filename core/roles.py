@@ -41,6 +41,8 @@ _EDIT_SCOPING = [
     "scoping.add_estimate",
     "scoping.change_estimate",
 ]
+_VIEW_SOW = ["sow.view_sow", "sow.view_sowversion"]
+_EDIT_SOW = ["sow.add_sow", "sow.change_sow"]
 _CATALOG = [
     "scoping.add_serviceoffering",
     "scoping.change_serviceoffering",
@@ -62,25 +64,49 @@ _EM = [
     "people.view_region",
     *_VIEW_SCOPING,
     *_EDIT_SCOPING,
+    *_VIEW_SOW,
+    *_EDIT_SOW,
 ]
 
 # Group name -> permission codenames ("app_label.codename").
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ENGAGEMENT_MANAGER.label: _EM,
     Role.EM_MANAGER.label: [*_EM, "engagements.manage_em_team"],
-    Role.PS_DIRECTOR.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING],
-    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING],
-    Role.PRACTICE_MANAGER.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING, *_CATALOG],
+    Role.PS_DIRECTOR.label: [
+        *_VIEW_PIPELINE,
+        *_VIEW_ALL,
+        *_VIEW_SCOPING,
+        *_VIEW_SOW,
+        "sow.approve_sow",
+        "sow.view_sowtemplate",
+        "sow.change_sowtemplate",
+        "sow.view_margintarget",
+        "sow.add_margintarget",
+        "sow.change_margintarget",
+    ],
+    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING, *_VIEW_SOW],
+    Role.PRACTICE_MANAGER.label: [
+        *_VIEW_PIPELINE,
+        *_VIEW_ALL,
+        *_VIEW_SCOPING,
+        *_CATALOG,
+        *_VIEW_SOW,
+        "sow.view_sowtemplate",
+        "sow.add_sowtemplate",
+        "sow.change_sowtemplate",
+    ],
     Role.TECHNICAL_ARCHITECT.label: [
         *_VIEW_PIPELINE,
         *_VIEW_ALL,
         *_VIEW_SCOPING,
+        *_VIEW_SOW,
         "scoping.review_scopingissue",
     ],
     Role.PS_OPERATIONS.label: [
         *_VIEW_PIPELINE,
         *_VIEW_ALL,
         *_VIEW_SCOPING,
+        *_VIEW_SOW,
         "people.add_person",
         "people.change_person",
     ],

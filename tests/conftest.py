@@ -96,3 +96,47 @@ def client_for(person: Person) -> Client:
 @pytest.fixture
 def login() -> Callable[[Person], Client]:
     return client_for
+
+
+@pytest.fixture
+def celery_on_broker(transactional_db, settings):
+    """A real Celery worker (in a thread) consuming from the configured Redis broker, with eager
+    mode off for the test. Without a Redis broker configured, tasks run eagerly instead.
+
+    Yields the worker, or None when running eagerly. Tests using it poll the database for results.
+    """
+    import os
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        yield None
+        return
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = broker
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.control.purge()
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = previous
+
+
+def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2):
+    """Poll until predicate() is truthy (returns its value) or fail after timeout seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Condition not met within {timeout} s")

@@ -197,3 +197,9 @@ SALESFORCE_PUSH_MAX_ATTEMPTS = env.int("SALESFORCE_PUSH_MAX_ATTEMPTS", default=1
 # A run holds the sync lock at most this long (a crashed worker's lock expires).
 SALESFORCE_LOCK_TTL_SECONDS = env.int("SALESFORCE_LOCK_TTL_SECONDS", default=3600)
 # --- end Salesforce sync ---------------------------------------------------------------------------
+
+# SOWs: margin target (percent) for categories without their own target in the admin, and the
+# rate-card role whose cost rate prices the delivery hours of packaged SKUs in the COGS.
+SOW_DEFAULT_MARGIN_TARGET = env("SOW_DEFAULT_MARGIN_TARGET", default="35")
+SOW_PACKAGED_DELIVERY_ROLE = env("SOW_PACKAGED_DELIVERY_ROLE", default="Senior Engineer")
+SOW_PDF_TEMPLATE = "sow/pdf.html"

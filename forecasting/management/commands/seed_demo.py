@@ -11,6 +11,7 @@ from core.roles import sync_role_groups
 from engagements import demo as engagements_demo
 from people import demo as people_demo
 from scoping import demo as scoping_demo
+from sow import demo as sow_demo
 
 
 class Command(BaseCommand):
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             created = engagements_demo.seed(people)
             scoping_demo.seed_catalog()
             scoping_demo.seed_issues()
+            sow_demo.seed_templates()
+            sow_demo.seed_sows()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
         self.stdout.write(f"Demo logins (password for all: {people_demo.DEMO_PASSWORD}):")
         for username, label in people_demo.demo_logins():

@@ -1,0 +1,152 @@
+"""SOW admin: templates, margin targets, and the PS Director's approval queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from sow import selectors, services
+from sow.forms import DecisionForm
+from sow.models import ApprovalQueueItem, MarginTarget, SowStatus, SowTemplate, SowVersion
+
+
+@admin.register(SowTemplate)
+class SowTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ["category", "pricing_type", "validity_days", "updated_at"]
+
+
+@admin.register(MarginTarget)
+class MarginTargetAdmin(admin.ModelAdmin):
+    list_display = ["category", "target_percent"]
+
+
+@admin.register(ApprovalQueueItem)
+class ApprovalQueueAdmin(admin.ModelAdmin):
+    """Submitted SOWs, oldest first; the review page decides through the SOW services."""
+
+    list_display_links = None
+    actions = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sow.approve_sow")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("sow.approve_sow")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="sow_approvalqueueitem_review",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        rows = []
+        for version in selectors.approval_queue():
+            rows.append(
+                {
+                    "version": version,
+                    "days_waiting": (now - version.submitted_at).days if version.submitted_at else 0,
+                    "review_url": reverse("admin:sow_approvalqueueitem_review", args=[version.pk]),
+                    "own": version.author_id == request.user.pk,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "SOW approval queue",
+            "rows": rows,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/sow/approval_queue.html", context)
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(
+            SowVersion.objects.select_related(
+                "sow",
+                "sow__opportunity",
+                "sow__opportunity__account",
+                "sow__scoping_issue",
+                "author",
+                "estimate",
+            ),
+            pk=pk,
+        )
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            decision = request.POST.get("decision")
+            comment = form.cleaned_data["comment"]
+            try:
+                if decision == "approve":
+                    services.sow_approve(actor=request.user, version=version, comment=comment)  # type: ignore[arg-type]
+                    self.message_user(
+                        request, f"{version.sow.reference} {version.label} approved.", messages.SUCCESS
+                    )
+                elif decision == "request_changes":
+                    services.sow_request_changes(
+                        actor=request.user,
+                        version=version,  # type: ignore[arg-type]
+                        comment=comment,
+                    )
+                    self.message_user(
+                        request,
+                        f"Changes requested on {version.sow.reference} {version.label}.",
+                        messages.SUCCESS,
+                    )
+                else:
+                    raise ValidationError("Choose approve or request changes.")
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc) or "You may not decide on this SOW.", messages.ERROR)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                return HttpResponseRedirect(reverse("admin:sow_approvalqueueitem_changelist"))
+        last = selectors.last_approved(version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review {version.sow.reference} {version.label}",
+            "version": version,
+            "sow": version.sow,
+            "margin": services.version_margin(version),
+            "cost_lines": selectors.cost_lines(version),
+            "approvals": selectors.approvals(version),
+            "documents": selectors.documents(version),
+            "last_approved": last,
+            "form": form,
+            "own": version.author_id == request.user.pk,
+            "decidable": version.status == SowStatus.SUBMITTED,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/sow/review.html", context)
+
+
+def _link(url: str, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', url, text)

@@ -1,0 +1,71 @@
+"""Demo SOW templates, margin targets and SOWs for `manage.py seed_demo` (idempotent)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from scoping.models import OfferingCategory, ScopingIssue
+from sow import services
+from sow.models import MarginTarget, PricingType, Sow, SowTemplate
+
+COMMON = {
+    "assumptions": "- The customer provides access to systems and people within five working days of kickoff.\n"
+    "- Work is delivered remotely during the delivery team's business hours.\n"
+    "- Scope changes follow the change-request process.",
+    "out_of_scope": "- Custom development beyond the activities listed in Scope.\n"
+    "- Operating the platform after hand-over.",
+    "customer_responsibilities": "- Name a project sponsor and a technical lead.\n"
+    "- Provide test environments and credentials before kickoff.",
+    "staffing_requirements": "- Languages: English.\n- Time zones: at least 4 hours overlap with the customer.",
+    "period_of_performance": "Twelve weeks from the kickoff date; services expire 12 months after signature.",
+    "payment_schedule": "- 50 % invoiced on signature.\n- 50 % invoiced on acceptance of the final deliverable.\n"
+    "- Payment terms: net 30 days.",
+}
+DELIVERABLES = {
+    OfferingCategory.IMPLEMENTATION: "- Solution design document\n- Configured platform in production\n"
+    "- Runbook and hand-over session",
+    OfferingCategory.MIGRATION: "- Migration plan\n- Migrated projects with validation report\n- Cut-over support",
+    OfferingCategory.ASSESSMENT: "- Assessment report with prioritised recommendations\n- Read-out presentation",
+    OfferingCategory.TRAINING: "- Delivered training sessions\n- Course materials and attendance record",
+    OfferingCategory.CONSULTING: "- Current-state assessment\n- Target architecture and roadmap\n"
+    "- Implemented pilot pipelines",
+    OfferingCategory.EXPERT_SERVICES: "- Expert hours as requested, with a monthly usage report",
+}
+
+
+def seed_templates() -> None:
+    for category, deliverables in DELIVERABLES.items():
+        pricing = (
+            PricingType.SKU
+            if category in (OfferingCategory.TRAINING, OfferingCategory.EXPERT_SERVICES)
+            else PricingType.FIXED_FEE
+        )
+        SowTemplate.objects.get_or_create(
+            category=category, defaults={"deliverables": deliverables, "pricing_type": pricing, **COMMON}
+        )
+    for category, target in ((OfferingCategory.TRAINING, "45"), (OfferingCategory.EXPERT_SERVICES, "40")):
+        MarginTarget.objects.get_or_create(category=category, defaults={"target_percent": Decimal(target)})
+
+
+def seed_sows() -> int:
+    """A SOW awaiting the PS Director's approval, drafted from the demo's agreed estimate."""
+    if Sow.objects.exists():
+        return 0
+    issue = ScopingIssue.objects.filter(estimates__status="agreed", ta_review_state="not_needed").first()
+    if issue is None or issue.assignee is None or issue.assignee.user is None:
+        return 0
+    actor = issue.assignee.user
+    sow = services.sow_create(actor=actor, issue=issue)
+    version = sow.versions.get()
+    version.recommendation = "Customer has budget approved; push for signature before quarter end."
+    version.save(update_fields=["recommendation"])
+    problems = services.submission_problems(version)
+    if not problems:
+        services.sow_submit(actor=actor, version=version)
+    elif all("justification" in p for p in problems):
+        services.sow_submit(
+            actor=actor,
+            version=version,
+            justification="Strategic logo; partner delivers training at reduced rates.",
+        )
+    return 1

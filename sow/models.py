@@ -1,0 +1,316 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from core.models import TimeStampedModel
+from core.money import CurrencyField, MoneyField
+from engagements.models import Opportunity
+from people.models import Person
+from scoping.models import Estimate, OfferingCategory, ScopingIssue
+
+
+class PricingType(models.TextChoices):
+    FIXED_FEE = "fixed_fee", "Fixed fee"
+    TIME_AND_MATERIALS = "time_materials", "Time and materials"
+    SKU = "sku", "SKU"
+
+
+# Section fields of a SOW version, in document order, with the label used on pages and in the PDF.
+SECTIONS: list[tuple[str, str]] = [
+    ("objectives", "Objectives and desired outcomes"),
+    ("scope", "Scope"),
+    ("deliverables", "Deliverables"),
+    ("assumptions", "Assumptions"),
+    ("out_of_scope", "Out of scope"),
+    ("customer_responsibilities", "Customer responsibilities"),
+    ("staffing_requirements", "Staffing requirements"),
+    ("period_of_performance", "Period of performance"),
+    ("payment_schedule", "Payment and invoicing schedule"),
+    ("risks", "Risks"),
+]
+# Sections that must be filled before a SOW may be submitted.
+MANDATORY_SECTIONS = [
+    "objectives",
+    "scope",
+    "deliverables",
+    "assumptions",
+    "out_of_scope",
+    "customer_responsibilities",
+    "period_of_performance",
+    "payment_schedule",
+]
+
+
+class SowTemplate(TimeStampedModel):
+    """Default section texts per offering category (Markdown), kept by Practice Managers."""
+
+    category = models.CharField(max_length=20, choices=OfferingCategory.choices, unique=True)
+    deliverables = models.TextField(blank=True)
+    assumptions = models.TextField(blank=True)
+    out_of_scope = models.TextField(blank=True)
+    customer_responsibilities = models.TextField(blank=True)
+    staffing_requirements = models.TextField(blank=True)
+    period_of_performance = models.TextField(blank=True)
+    payment_schedule = models.TextField(blank=True)
+    pricing_type = models.CharField(max_length=16, choices=PricingType.choices, default=PricingType.FIXED_FEE)
+    validity_days = models.PositiveIntegerField(default=30, help_text="Days until the SOW offer expires.")
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"SOW template: {self.get_category_display()}"
+
+
+class MarginTarget(models.Model):
+    """Minimum margin for an offering category; the settings default applies to the rest."""
+
+    category = models.CharField(max_length=20, choices=OfferingCategory.choices, unique=True)
+    target_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.target_percent} %"
+
+
+class Sow(TimeStampedModel):
+    """A statement of work for one deal; its content lives in numbered versions."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="sows")
+    scoping_issue = models.ForeignKey(ScopingIssue, on_delete=models.PROTECT, related_name="sows")
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("approve_sow", "Can approve or request changes to submitted SOWs")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"SOW-{self.pk:05d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sow:detail", args=[self.pk])
+
+
+class SowStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SENT = "sent", "Sent"
+    SIGNED = "signed", "Signed"
+    HANDED_OFF = "handed_off", "Handed off"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+PRE_SIGNATURE = frozenset(
+    {
+        SowStatus.DRAFT,
+        SowStatus.SUBMITTED,
+        SowStatus.CHANGES_REQUESTED,
+        SowStatus.APPROVED,
+        SowStatus.SENT,
+    }
+)
+
+
+class SowVersion(TimeStampedModel):
+    sow = models.ForeignKey(Sow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=SowStatus.choices, default=SowStatus.DRAFT)
+    estimate = models.ForeignKey(Estimate, on_delete=models.PROTECT, related_name="sow_versions")
+    category = models.CharField(max_length=20, choices=OfferingCategory.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objectives = models.TextField(blank=True)
+    scope = models.TextField(blank=True)
+    deliverables = models.TextField(blank=True)
+    assumptions = models.TextField(blank=True)
+    out_of_scope = models.TextField(blank=True)
+    customer_responsibilities = models.TextField(blank=True)
+    staffing_requirements = models.TextField(blank=True)
+    period_of_performance = models.TextField(blank=True)
+    payment_schedule = models.TextField(blank=True)
+    risks = models.TextField(blank=True)
+    recommendation = models.TextField(
+        "recommendation to the approver", blank=True, help_text="Risks, negotiation strategy; not in the PDF."
+    )
+    pricing_type = models.CharField(max_length=16, choices=PricingType.choices, default=PricingType.FIXED_FEE)
+    total = MoneyField()
+    currency = CurrencyField()
+    expiry_date = models.DateField(null=True, blank=True)
+    below_target_justification = models.TextField(blank=True)
+
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateField(null=True, blank=True)
+    sent_to = models.TextField(blank=True)
+    signed_at = models.DateField(null=True, blank=True)
+    signed_copy = models.FileField(upload_to="sow/signed/", blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["sow", "number"]
+        constraints = [models.UniqueConstraint(fields=["sow", "number"], name="sowversion_sow_number")]
+
+    def __str__(self) -> str:
+        return f"{self.sow.reference} v{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == SowStatus.DRAFT
+
+    @property
+    def is_before_signature(self) -> bool:
+        return self.status in PRE_SIGNATURE
+
+    def get_absolute_url(self) -> str:
+        return reverse("sow:version", args=[self.pk])
+
+
+class CostEstimate(TimeStampedModel):
+    """The cost of delivering one SOW version (COGS)."""
+
+    sow_version = models.OneToOneField(SowVersion, on_delete=models.CASCADE, related_name="cost_estimate")
+    notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"COGS for {self.sow_version}"
+
+
+class CostLine(models.Model):
+    class Kind(models.TextChoices):
+        ROLE = "role", "Delivery role"
+        PERSON = "person", "Named person"
+        PARTNER = "partner", "Partner / subcontractor"
+        TRAVEL = "travel", "Travel"
+
+    cost_estimate = models.ForeignKey(CostEstimate, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=300)
+    role_name = models.CharField(max_length=100, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    hours = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+    cost_rate = MoneyField(default=Decimal("0"), help_text="Copied when the line is added.")
+    amount = MoneyField(default=Decimal("0"), help_text="Partner and travel lines: the cost itself.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def cost(self) -> Decimal:
+        if self.kind in (self.Kind.ROLE, self.Kind.PERSON):
+            return self.hours * self.cost_rate
+        return self.amount
+
+
+class Approval(models.Model):
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    sow_version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="approvals")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.sow_version}"
+
+
+class SowDocument(TimeStampedModel):
+    """A rendered PDF of a version: a DRAFT-watermarked one before approval, a final one after."""
+
+    class Kind(models.TextChoices):
+        DRAFT = "draft", "Draft (watermarked)"
+        FINAL = "final", "Final"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    sow_version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="sow/pdf/", blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sow_version", "kind"], name="sowdocument_version_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sow_version} {self.kind} PDF ({self.status})"
+
+
+class HandOff(TimeStampedModel):
+    sow_version = models.OneToOneField(SowVersion, on_delete=models.CASCADE, related_name="hand_off")
+    delivery_lead = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    kickoff_date = models.DateField()
+    staffing_confirmed = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    def __str__(self) -> str:
+        return f"Hand-off of {self.sow_version}"
+
+
+class ApprovalQueueItem(SowVersion):
+    """The PS Director's approval queue in the admin (submitted versions)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "SOW awaiting approval"
+        verbose_name_plural = "SOW approval queue"

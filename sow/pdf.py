@@ -1,0 +1,83 @@
+"""SOW PDFs: a Django template rendered by WeasyPrint with a fetcher that can reach nothing but
+the app's own static files (no network, no file:// outside static)."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from sow.models import SECTIONS, CostLine, SowVersion
+
+
+class BlockedResource(ValueError):
+    """A document tried to load something other than the app's own static files."""
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(p).resolve() for p in getattr(settings, "STATICFILES_DIRS", [])]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves `static:NAME` and `file://` URLs that resolve inside the static folders; refuses the rest."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        parsed = urlparse(url)
+        path: Path | None = None
+        if parsed.scheme == "static":
+            try:
+                found = finders.find(unquote(parsed.path).lstrip("/"))
+            except SuspiciousFileOperation:
+                found = None
+            path = Path(found).resolve() if isinstance(found, str) else None
+        elif parsed.scheme == "file":
+            candidate = Path(unquote(parsed.path)).resolve()
+            if any(candidate.is_relative_to(root) for root in _static_roots()):
+                path = candidate
+        if path is None or not path.is_file():
+            raise BlockedResource(f"Blocked resource in SOW PDF: {url[:200]}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+
+def document_html(version: SowVersion, *, draft: bool) -> str:
+    sow = version.sow
+    opportunity = sow.opportunity
+    from sow.services import version_margin
+
+    cost_lines = list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
+    sections = [(label, getattr(version, name)) for name, label in SECTIONS]
+    return render_to_string(
+        getattr(settings, "SOW_PDF_TEMPLATE", "sow/pdf.html"),
+        {
+            "version": version,
+            "sow": sow,
+            "customer": opportunity.account.name,
+            "opportunity": opportunity,
+            "sections": sections,
+            "draft": draft,
+            "estimate_lines": list(version.estimate.lines.all()),
+            "cost_lines": cost_lines,
+            "margin": version_margin(version),
+        },
+    )
+
+
+def content_hash(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def render_pdf(html: str) -> bytes:
+    document = HTML(string=html, base_url="static:/", url_fetcher=StaticOnlyFetcher())
+    return document.write_pdf()  # type: ignore[no-any-return]

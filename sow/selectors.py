@@ -1,0 +1,138 @@
+"""Reads for SOW pages, the approval queue and diffs."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from core.types import AnyUser
+from sow import access, margin
+from sow.models import SECTIONS, Approval, CostLine, MarginTarget, Sow, SowDocument, SowStatus, SowVersion
+
+
+def sows_for_user(user: AnyUser) -> QuerySet[Sow]:
+    return (
+        Sow.objects.filter(access.visible_filter(user))
+        .select_related("opportunity", "opportunity__account", "opportunity__region", "scoping_issue")
+        .prefetch_related(Prefetch("versions", queryset=SowVersion.objects.order_by("-number")))
+    )
+
+
+def sow_for_user(*, user: AnyUser, pk: int) -> Sow:
+    sow = (
+        Sow.objects.select_related(
+            "opportunity", "opportunity__account", "opportunity__engagement_manager", "scoping_issue"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if sow is None or not access.can_view(user, sow):
+        raise Http404("No such SOW.")
+    return sow
+
+
+def version_for_user(*, user: AnyUser, pk: int) -> SowVersion:
+    version = (
+        SowVersion.objects.select_related(
+            "sow",
+            "sow__opportunity",
+            "sow__opportunity__account",
+            "sow__opportunity__engagement_manager",
+            "sow__scoping_issue",
+            "sow__scoping_issue__opportunity",
+            "estimate",
+            "author",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if version is None or not access.can_view(user, version.sow):
+        raise Http404("No such SOW version.")
+    return version
+
+
+def cost_lines(version: SowVersion) -> list[CostLine]:
+    return list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
+
+
+def approvals(version: SowVersion) -> list[Approval]:
+    return list(Approval.objects.filter(sow_version__sow=version.sow).select_related("actor", "sow_version"))
+
+
+def documents(version: SowVersion) -> dict[str, SowDocument]:
+    return {d.kind: d for d in version.documents.all()}
+
+
+def last_approved(version: SowVersion) -> SowVersion | None:
+    return (
+        SowVersion.objects.filter(sow=version.sow, number__lt=version.number, decided_at__isnull=False)
+        .filter(approvals__decision=Approval.Decision.APPROVED)
+        .order_by("-number")
+        .first()
+    )
+
+
+def approval_queue() -> list[SowVersion]:
+    """Submitted versions, oldest first, each with its margin (a fixed number of queries)."""
+    versions = list(
+        SowVersion.objects.filter(status=SowStatus.SUBMITTED)
+        .select_related(
+            "sow",
+            "sow__opportunity",
+            "sow__opportunity__account",
+            "sow__opportunity__region",
+            "sow__opportunity__engagement_manager",
+            "sow__scoping_issue",
+            "author",
+        )
+        .order_by("submitted_at", "pk")
+    )
+    margins_for(versions)
+    return versions
+
+
+def _cogs_by_version(version_ids: list[int]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for line in CostLine.objects.filter(cost_estimate__sow_version_id__in=version_ids).select_related(
+        "cost_estimate"
+    ):
+        key = line.cost_estimate.sow_version_id
+        totals[key] = totals.get(key, Decimal("0")) + line.cost
+    return totals
+
+
+def margins_for(versions: list[SowVersion]) -> None:
+    """Attach `.margin` to each version with two queries in all."""
+    targets = dict(MarginTarget.objects.values_list("category", "target_percent"))
+    costs = _cogs_by_version([v.pk for v in versions])
+    for version in versions:
+        version.margin = margin.compute(  # type: ignore[attr-defined]
+            price=version.total,
+            cogs=costs.get(version.pk, Decimal("0")),
+            target_percent=margin.target_for(version.category, targets),
+        )
+
+
+@dataclass
+class SectionDiff:
+    label: str
+    changed: bool
+    lines: list[tuple[str, str]]  # (marker, text): "+", "-", " "
+
+
+def version_diff(old: SowVersion, new: SowVersion) -> list[SectionDiff]:
+    result = []
+    for name, label in [*SECTIONS, ("recommendation", "Recommendation to the approver")]:
+        before = (getattr(old, name) or "").splitlines()
+        after = (getattr(new, name) or "").splitlines()
+        lines = []
+        for row in difflib.ndiff(before, after):
+            marker, text = row[:1], row[2:]
+            if marker in ("+", "-", " "):
+                lines.append((marker, text))
+        result.append(SectionDiff(label, before != after, lines))
+    return result

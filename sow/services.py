@@ -1,0 +1,741 @@
+"""Every write to SOWs: drafting, costs, the approval state machine, PDFs, signature and hand-off.
+
+Each transition is one function that checks who may do it and what must hold; nothing else
+writes `SowVersion.status`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from core.exceptions import Conflict
+from people.models import Person
+from scoping import services as scoping_services
+from scoping.models import DeliveryRole, Estimate, EstimateLine, ScopingIssue, ScopingStatus
+from sow import access, margin
+from sow.models import (
+    MANDATORY_SECTIONS,
+    PRE_SIGNATURE,
+    SECTIONS,
+    Approval,
+    CostEstimate,
+    CostLine,
+    HandOff,
+    PricingType,
+    Sow,
+    SowDocument,
+    SowStatus,
+    SowTemplate,
+    SowVersion,
+)
+
+SIGNED_COPY_MAX_BYTES = 20 * 1024 * 1024
+SECTION_FIELDS = [name for name, _ in SECTIONS] + ["recommendation"]
+
+
+def _check_edit(actor: User, version: SowVersion) -> None:
+    if not access.can_edit(actor, version.sow):
+        raise PermissionDenied("Only the EM of this deal, their manager or an administrator may do this.")
+
+
+def _require_status(version: SowVersion, *allowed: str, action: str) -> None:
+    if version.status not in allowed:
+        raise ValidationError(
+            f"{version.sow.reference} {version.label} is {version.get_status_display().lower()}; "
+            f"it cannot be {action}.",
+            code="bad_state",
+        )
+
+
+def _set_status(version: SowVersion, status: str, actor: User, **fields: Any) -> SowVersion:
+    version.status = status
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.version += 1
+    version._history_user = actor  # type: ignore[attr-defined]
+    version.save()
+    return version
+
+
+def version_margin(version: SowVersion) -> margin.Margin:
+    cogs = sum(
+        (line.cost for line in CostLine.objects.filter(cost_estimate__sow_version=version)), Decimal("0")
+    )
+    return margin.compute(price=version.total, cogs=cogs, target_percent=margin.target_for(version.category))
+
+
+# --------------------------------------------------------------------------- drafting
+
+
+def _dominant_category(estimate: Estimate) -> str:
+    """The offering category carrying most of the estimate's value (implementation if none)."""
+    weights: Counter[str] = Counter()
+    for line in estimate.lines.select_related("offering"):
+        if line.offering is not None:
+            weights[line.offering.category] += line.amount
+    return weights.most_common(1)[0][0] if weights else "implementation"
+
+
+def _scope_text(estimate: Estimate) -> str:
+    rows = []
+    for line in estimate.lines.all():
+        if line.kind == EstimateLine.Kind.ACTIVITY:
+            rows.append(f"- {line.description} ({line.role_name}, {line.hours.normalize():f} hours)")
+        elif line.kind == EstimateLine.Kind.SKU:
+            rows.append(f"- {line.description} × {line.quantity}")
+        else:
+            rows.append(f"- {line.description}")
+    return "The services in scope are:\n\n" + "\n".join(rows)
+
+
+def _objectives_text(issue: ScopingIssue) -> str:
+    parts = []
+    if issue.desired_outcomes:
+        parts.append(f"**Desired outcomes.** {issue.desired_outcomes}")
+    if issue.current_state:
+        parts.append(f"**Current state.** {issue.current_state}")
+    if issue.requirements:
+        parts.append(f"**Requirements.** {issue.requirements}")
+    if issue.constraints:
+        parts.append(f"**Constraints.** {issue.constraints}")
+    return "\n\n".join(parts)
+
+
+def _risks_text(issue: ScopingIssue) -> str:
+    risks = issue.opportunity.risks.filter(status="open")
+    return "\n".join(
+        f"- **{r.get_severity_display()}**: {r.description}"
+        + (f" Mitigation: {r.mitigation}" if r.mitigation else "")
+        for r in risks
+    )
+
+
+def _pricing_type(estimate: Estimate, default: str) -> str:
+    kinds = set(estimate.lines.values_list("kind", flat=True))
+    if kinds == {EstimateLine.Kind.SKU}:
+        return PricingType.SKU
+    return default
+
+
+def _prefill_costs(cost_estimate: CostEstimate, estimate: Estimate) -> None:
+    """COGS from the estimate's hours at the rate card's current cost rates (copied onto lines)."""
+    rates = {
+        r.name: r.cost_rate for r in DeliveryRole.objects.filter(currency=estimate.currency, active=True)
+    }
+    packaged_role = getattr(settings, "SOW_PACKAGED_DELIVERY_ROLE", "Senior Engineer")
+    lines = []
+    for position, line in enumerate(estimate.lines.all()):
+        if line.kind == EstimateLine.Kind.ACTIVITY:
+            lines.append(
+                CostLine(
+                    cost_estimate=cost_estimate,
+                    kind=CostLine.Kind.ROLE,
+                    description=line.description,
+                    role_name=line.role_name,
+                    hours=line.hours,
+                    cost_rate=rates.get(line.role_name, line.cost_rate),
+                    position=position,
+                )
+            )
+        elif line.kind == EstimateLine.Kind.SKU and line.hours > 0:
+            lines.append(
+                CostLine(
+                    cost_estimate=cost_estimate,
+                    kind=CostLine.Kind.ROLE,
+                    description=f"Delivery of {line.description}",
+                    role_name=packaged_role,
+                    hours=line.hours,
+                    cost_rate=rates.get(packaged_role, Decimal("0")),
+                    position=position,
+                )
+            )
+    CostLine.objects.bulk_create(lines)
+
+
+@transaction.atomic
+def sow_create(*, actor: User, issue: ScopingIssue) -> Sow:
+    """Generate a SOW draft from the issue's agreed estimate and its category's template.
+
+    Refused without an agreed estimate or while a TA review is pending (the scoping guard).
+    """
+    from scoping import access as scoping_access
+
+    if not (actor.is_superuser or (actor.has_perm("sow.add_sow") and scoping_access.can_edit(actor, issue))):
+        raise PermissionDenied(
+            "Only the EM of this deal, their manager or an administrator may create a SOW."
+        )
+    estimate = scoping_services.scoping_issue_ready_for_sow(issue)
+    if Sow.objects.filter(scoping_issue=issue).exclude(versions__status=SowStatus.WITHDRAWN).exists():
+        raise ValidationError("This scoping issue already has a SOW; revise it instead.", code="exists")
+    category = _dominant_category(estimate)
+    template = SowTemplate.objects.filter(category=category).first() or SowTemplate(category=category)
+    opportunity = issue.opportunity
+    sow = Sow(opportunity=opportunity, scoping_issue=issue, title=issue.title, created_by=actor)
+    sow._history_user = actor  # type: ignore[attr-defined]
+    sow.save()
+    version = SowVersion(
+        sow=sow,
+        number=1,
+        estimate=estimate,
+        category=category,
+        author=actor,
+        objectives=_objectives_text(issue),
+        scope=_scope_text(estimate),
+        deliverables=template.deliverables,
+        assumptions=template.assumptions,
+        out_of_scope=template.out_of_scope,
+        customer_responsibilities=template.customer_responsibilities,
+        staffing_requirements=template.staffing_requirements,
+        period_of_performance=template.period_of_performance,
+        payment_schedule=template.payment_schedule,
+        risks=_risks_text(issue),
+        recommendation="",
+        pricing_type=_pricing_type(estimate, template.pricing_type),
+        total=estimate.total,
+        currency=estimate.currency,
+        expiry_date=timezone.localdate() + dt.timedelta(days=template.validity_days),
+    )
+    version._history_user = actor  # type: ignore[attr-defined]
+    version.save()
+    cost_estimate = CostEstimate.objects.create(sow_version=version)
+    _prefill_costs(cost_estimate, estimate)
+    if issue.status in (
+        ScopingStatus.OPEN,
+        ScopingStatus.AWAITING_DISCOVERY,
+        ScopingStatus.STRAWMAN,
+        ScopingStatus.ESTIMATE_FEEDBACK,
+    ):
+        scoping_services.scoping_issue_move(actor=actor, issue=issue, status=ScopingStatus.SOW_IN_PROGRESS)
+    return sow
+
+
+def _claim(version: SowVersion, expected_version: int) -> SowVersion:
+    if not SowVersion.objects.filter(pk=version.pk, version=expected_version).update(
+        version=F("version") + 1
+    ):
+        raise Conflict("Someone else changed this SOW while you were editing it. Nothing was saved; reload.")
+    return SowVersion.objects.select_related("sow", "sow__scoping_issue").get(pk=version.pk)
+
+
+@transaction.atomic
+def sow_update_sections(
+    *,
+    actor: User,
+    version: SowVersion,
+    expected_version: int,
+    pricing_type: str,
+    expiry_date: dt.date | None,
+    **sections: str,
+) -> SowVersion:
+    """Edit a draft's sections (Markdown) and commercial terms; approved versions are frozen."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.DRAFT, action="edited (revise it to make changes)")
+    unknown = set(sections) - set(SECTION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown sections: {', '.join(sorted(unknown))}", code="unknown")
+    if pricing_type not in PricingType.values:
+        raise ValidationError(
+            {"pricing_type": ValidationError("Choose a pricing type.", code="invalid_choice")}
+        )
+    if expiry_date is not None and expiry_date < timezone.localdate():
+        raise ValidationError(
+            {"expiry_date": ValidationError("The expiry date is in the past.", code="past")}
+        )
+    fresh = _claim(version, expected_version)
+    for name, value in sections.items():
+        setattr(fresh, name, (value or "").strip())
+    fresh.pricing_type = pricing_type
+    fresh.expiry_date = expiry_date
+    fresh._history_user = actor  # type: ignore[attr-defined]
+    fresh.save()
+    return fresh
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def _check_cost_edit(actor: User, version: SowVersion) -> CostEstimate:
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.DRAFT, action="re-costed (revise it to make changes)")
+    cost_estimate, _ = CostEstimate.objects.get_or_create(sow_version=version)
+    return cost_estimate
+
+
+def _positive_hours(value: Any) -> Decimal:
+    hours = scoping_services._check_hours(value, field="hours")
+    return hours
+
+
+@transaction.atomic
+def cost_line_add(
+    *,
+    actor: User,
+    version: SowVersion,
+    kind: str,
+    description: str,
+    role_name: str = "",
+    person: Person | None = None,
+    hours: Any = None,
+    amount: Any = None,
+) -> CostLine:
+    """Add a COGS line: a delivery role or a named person × hours at their cost rate (copied now),
+    or a partner/subcontractor or travel cost."""
+    cost_estimate = _check_cost_edit(actor, version)
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": ValidationError("Describe the cost.", code="required")})
+    position = (cost_estimate.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+    line = CostLine(cost_estimate=cost_estimate, kind=kind, description=description[:300], position=position)
+    if kind == CostLine.Kind.ROLE:
+        role = DeliveryRole.objects.filter(name=role_name, currency=version.currency, active=True).first()
+        if role is None:
+            raise ValidationError(
+                {
+                    "role_name": ValidationError(
+                        f"No {version.currency} cost rate for that role on the rate card.", code="no_rate"
+                    )
+                }
+            )
+        line.role_name, line.cost_rate, line.hours = role.name, role.cost_rate, _positive_hours(hours)
+    elif kind == CostLine.Kind.PERSON:
+        if person is None:
+            raise ValidationError({"person": ValidationError("Choose a person.", code="required")})
+        if person.cost_currency != version.currency:
+            raise ValidationError(
+                {
+                    "person": ValidationError(
+                        f"{person.name}'s cost rate is in {person.cost_currency}; this SOW is in {version.currency}.",
+                        code="currency_mismatch",
+                    )
+                }
+            )
+        line.person, line.cost_rate, line.hours = person, person.cost_rate, _positive_hours(hours)
+        line.role_name = person.get_role_display()
+    elif kind in (CostLine.Kind.PARTNER, CostLine.Kind.TRAVEL):
+        line.amount = scoping_services._check_money(amount, field="amount")
+        if line.amount <= 0:
+            raise ValidationError({"amount": ValidationError("Enter an amount above zero.", code="range")})
+    else:
+        raise ValidationError({"kind": ValidationError("Choose a kind of cost.", code="invalid_choice")})
+    line.save()
+    return line
+
+
+@transaction.atomic
+def cost_line_update(
+    *, actor: User, line: CostLine, description: str, hours: Any = None, amount: Any = None
+) -> CostLine:
+    _check_cost_edit(actor, line.cost_estimate.sow_version)
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": ValidationError("Describe the cost.", code="required")})
+    line.description = description[:300]
+    if line.kind in (CostLine.Kind.ROLE, CostLine.Kind.PERSON):
+        line.hours = _positive_hours(hours)
+    else:
+        line.amount = scoping_services._check_money(amount, field="amount")
+    line.save()
+    return line
+
+
+@transaction.atomic
+def cost_line_delete(*, actor: User, line: CostLine) -> None:
+    _check_cost_edit(actor, line.cost_estimate.sow_version)
+    line.delete()
+
+
+# --------------------------------------------------------------------------- state machine
+
+
+def submission_problems(version: SowVersion, *, justification: str = "") -> list[str]:
+    """What stops a draft from being submitted (empty when it may go)."""
+    problems = []
+    labels = dict(SECTIONS)
+    for name in MANDATORY_SECTIONS:
+        if not (getattr(version, name) or "").strip():
+            problems.append(f"“{labels[name]}” is empty.")
+    if version.expiry_date is None:
+        problems.append("Set the offer's expiry date.")
+    if not CostLine.objects.filter(cost_estimate__sow_version=version).exists():
+        problems.append("Add the cost estimate (COGS) before submitting.")
+    result = version_margin(version)
+    if result.below_target and not (justification or version.below_target_justification).strip():
+        shown = "n/a" if result.percent is None else f"{result.percent:.1f} %"
+        problems.append(
+            f"Margin {shown} is below the {result.target_percent:.1f} % target: write a justification."
+        )
+    try:
+        scoping_services.scoping_issue_ready_for_sow(version.sow.scoping_issue)
+    except ValidationError as exc:
+        problems.extend(exc.messages)
+    return problems
+
+
+def _approvers() -> list[str]:
+    User_ = get_user_model()
+    return list(
+        User_.objects.filter(is_active=True)
+        .filter(
+            Q(groups__permissions__codename="approve_sow")
+            | Q(user_permissions__codename="approve_sow")
+            | Q(is_superuser=True)
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def _notify(subject: str, body: str, recipients: list[str]) -> None:
+    recipients = sorted({r for r in recipients if r})
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+        )
+
+
+def _author_emails(version: SowVersion) -> list[str]:
+    emails = [version.author.email if version.author else ""]
+    em = version.sow.opportunity.engagement_manager
+    if em is not None:
+        emails.append(em.email)
+    return emails
+
+
+def _site_link(version: SowVersion) -> str:
+    return settings.SITE_URL.rstrip("/") + version.get_absolute_url()
+
+
+@transaction.atomic
+def sow_submit(*, actor: User, version: SowVersion, justification: str = "") -> SowVersion:
+    """Draft → submitted: mandatory sections, COGS, justification below target, TA approval."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.DRAFT, action="submitted")
+    problems = submission_problems(version, justification=justification)
+    if problems:
+        raise ValidationError(problems, code="not_ready")
+    fields: dict[str, Any] = {"submitted_at": timezone.now()}
+    if justification.strip():
+        fields["below_target_justification"] = justification.strip()
+    _set_status(version, SowStatus.SUBMITTED, actor, **fields)
+    request_pdf(version=version, kind=SowDocument.Kind.DRAFT)
+    result = version_margin(version)
+    _notify(
+        f"SOW for approval: {version.sow.reference} {version.sow.title}",
+        f"{actor.get_full_name() or actor.get_username()} submitted {version.sow.reference} {version.label} "
+        f"({version.currency} {version.total:,.2f}, margin "
+        f"{'n/a' if result.percent is None else f'{result.percent:.1f} %'}) for approval.\n\n"
+        f"Review it in the approval queue: {settings.SITE_URL.rstrip('/')}/admin/sow/approvalqueueitem/",
+        _approvers(),
+    )
+    return version
+
+
+def _check_approver(actor: User, version: SowVersion) -> None:
+    if not actor.has_perm("sow.approve_sow"):
+        raise PermissionDenied("Only PS Directors decide on SOWs.")
+    if version.author_id == actor.pk:
+        raise PermissionDenied("You authored this SOW; another PS Director must approve it.")
+
+
+@transaction.atomic
+def sow_approve(*, actor: User, version: SowVersion, comment: str = "") -> SowVersion:
+    """Submitted → approved (frozen); earlier approved versions are superseded; the final PDF renders."""
+    _check_approver(actor, version)
+    _require_status(version, SowStatus.SUBMITTED, action="approved")
+    now = timezone.now()
+    Approval.objects.create(
+        sow_version=version,
+        actor=actor,
+        at=now,
+        decision=Approval.Decision.APPROVED,
+        comment=(comment or "").strip(),
+    )
+    for older in version.sow.versions.exclude(pk=version.pk).filter(status=SowStatus.APPROVED):
+        _set_status(older, SowStatus.SUPERSEDED, actor)
+    _set_status(version, SowStatus.APPROVED, actor, decided_at=now)
+    request_pdf(version=version, kind=SowDocument.Kind.FINAL)
+    _notify(
+        f"SOW approved: {version.sow.reference} {version.sow.title}",
+        f"{version.sow.reference} {version.label} was approved by {actor.get_full_name() or actor.get_username()}."
+        f"{' Comment: ' + comment if comment else ''}\n\n{_site_link(version)}",
+        _author_emails(version),
+    )
+    return version
+
+
+@transaction.atomic
+def sow_request_changes(*, actor: User, version: SowVersion, comment: str) -> SowVersion:
+    """Submitted → changes requested, with the approver's comment (required)."""
+    _check_approver(actor, version)
+    _require_status(version, SowStatus.SUBMITTED, action="sent back")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": ValidationError("Say what must change.", code="required")})
+    now = timezone.now()
+    Approval.objects.create(
+        sow_version=version,
+        actor=actor,
+        at=now,
+        decision=Approval.Decision.CHANGES_REQUESTED,
+        comment=comment,
+    )
+    _set_status(version, SowStatus.CHANGES_REQUESTED, actor, decided_at=now)
+    _notify(
+        f"Changes requested: {version.sow.reference} {version.sow.title}",
+        f"{actor.get_full_name() or actor.get_username()} asked for changes to {version.sow.reference} "
+        f"{version.label}: {comment}\n\n{_site_link(version)}",
+        _author_emails(version),
+    )
+    return version
+
+
+@transaction.atomic
+def sow_reopen(*, actor: User, version: SowVersion) -> SowVersion:
+    """Changes requested → draft, for the EM to make the changes and submit again."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.CHANGES_REQUESTED, action="reopened")
+    return _set_status(version, SowStatus.DRAFT, actor)
+
+
+@transaction.atomic
+def sow_revise(*, actor: User, version: SowVersion) -> SowVersion:
+    """From an approved (or sent) version, a new draft version that needs approval again."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.APPROVED, SowStatus.SENT, action="revised")
+    sow = version.sow
+    if sow.versions.filter(
+        status__in=[SowStatus.DRAFT, SowStatus.SUBMITTED, SowStatus.CHANGES_REQUESTED]
+    ).exists():
+        raise ValidationError("A newer version is already in progress.", code="in_progress")
+    number = (sow.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+    copy_fields = {name: getattr(version, name) for name in SECTION_FIELDS}
+    new = SowVersion(
+        sow=sow,
+        number=number,
+        estimate=version.estimate,
+        category=version.category,
+        author=actor,
+        pricing_type=version.pricing_type,
+        total=version.total,
+        currency=version.currency,
+        expiry_date=version.expiry_date,
+        **copy_fields,
+    )
+    new._history_user = actor  # type: ignore[attr-defined]
+    new.save()
+    cost_estimate = CostEstimate.objects.create(sow_version=new)
+    CostLine.objects.bulk_create(
+        [
+            CostLine(
+                cost_estimate=cost_estimate,
+                kind=line.kind,
+                description=line.description,
+                role_name=line.role_name,
+                person_id=line.person_id,
+                hours=line.hours,
+                cost_rate=line.cost_rate,
+                amount=line.amount,
+                position=line.position,
+            )
+            for line in CostLine.objects.filter(cost_estimate__sow_version=version)
+        ]
+    )
+    return new
+
+
+@transaction.atomic
+def sow_withdraw(*, actor: User, version: SowVersion, reason: str) -> SowVersion:
+    """Withdraw a version at any state before signature, with a reason."""
+    _check_edit(actor, version)
+    _require_status(version, *PRE_SIGNATURE, action="withdrawn")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("Say why the SOW is withdrawn.", code="required")})
+    return _set_status(version, SowStatus.WITHDRAWN, actor, withdrawn_reason=reason)
+
+
+@transaction.atomic
+def sow_mark_sent(*, actor: User, version: SowVersion, sent_on: dt.date, recipients: str) -> SowVersion:
+    """Approved → sent to the customer (date and recipients)."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.APPROVED, action="marked sent")
+    recipients = (recipients or "").strip()
+    if not recipients:
+        raise ValidationError({"recipients": ValidationError("Who received it?", code="required")})
+    if version.decided_at and sent_on < timezone.localtime(version.decided_at).date():
+        raise ValidationError(
+            {"sent_on": ValidationError("It cannot be sent before it was approved.", code="early")}
+        )
+    if sent_on > timezone.localdate():
+        raise ValidationError({"sent_on": ValidationError("That date is in the future.", code="future")})
+    return _set_status(version, SowStatus.SENT, actor, sent_at=sent_on, sent_to=recipients)
+
+
+def check_signed_copy(upload: UploadedFile) -> None:
+    """A real PDF (by content, not by name) of at most 20 MB."""
+    if upload.size is None or upload.size > SIGNED_COPY_MAX_BYTES:
+        raise ValidationError(
+            {"signed_copy": ValidationError("The signed copy must be at most 20 MB.", code="too_large")}
+        )
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    if b"%PDF-" not in head:
+        raise ValidationError(
+            {"signed_copy": ValidationError("The signed copy must be a PDF file.", code="not_pdf")}
+        )
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        pages = len(PdfReader(upload).pages)
+    except (PyPdfError, ValueError, KeyError, OSError):
+        pages = 0
+    finally:
+        upload.seek(0)
+    if pages < 1:
+        raise ValidationError(
+            {"signed_copy": ValidationError("That PDF could not be read.", code="unreadable_pdf")}
+        )
+
+
+@transaction.atomic
+def sow_mark_signed(
+    *, actor: User, version: SowVersion, signed_on: dt.date, signed_copy: UploadedFile
+) -> SowVersion:
+    """Sent → signed, with the signed copy (PDF, ≤ 20 MB, checked by content)."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.SENT, action="marked signed")
+    if version.sent_at and signed_on < version.sent_at:
+        raise ValidationError(
+            {"signed_on": ValidationError("It cannot be signed before it was sent.", code="early")}
+        )
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": ValidationError("That date is in the future.", code="future")})
+    check_signed_copy(signed_copy)
+    version.signed_copy.save(f"{version.sow.reference}-{version.label}-signed.pdf", signed_copy, save=False)
+    return _set_status(version, SowStatus.SIGNED, actor, signed_at=signed_on)
+
+
+@transaction.atomic
+def sow_hand_off(
+    *,
+    actor: User,
+    version: SowVersion,
+    delivery_lead: Person,
+    kickoff_date: dt.date,
+    staffing_confirmed: bool,
+    notes: str = "",
+) -> HandOff:
+    """Signed → handed off to delivery (lead, kickoff date, staffing confirmed, notes)."""
+    _check_edit(actor, version)
+    _require_status(version, SowStatus.SIGNED, action="handed off")
+    if not delivery_lead.active:
+        raise ValidationError({"delivery_lead": ValidationError("Choose an active person.", code="inactive")})
+    hand_off = HandOff.objects.create(
+        sow_version=version,
+        delivery_lead=delivery_lead,
+        kickoff_date=kickoff_date,
+        staffing_confirmed=staffing_confirmed,
+        notes=(notes or "").strip(),
+        created_by=actor,
+    )
+    _set_status(version, SowStatus.HANDED_OFF, actor)
+    return hand_off
+
+
+def days_to_signature(version: SowVersion) -> int | None:
+    if version.signed_at is None or version.decided_at is None:
+        return None
+    return (version.signed_at - timezone.localtime(version.decided_at).date()).days
+
+
+# --------------------------------------------------------------------------- PDFs
+
+
+def request_pdf(*, version: SowVersion, kind: str) -> SowDocument:
+    """Queue a render of the version's PDF (after commit, so the worker sees the rows)."""
+    document, _ = SowDocument.objects.get_or_create(sow_version=version, kind=kind)
+    SowDocument.objects.filter(pk=document.pk).update(status=SowDocument.Status.QUEUED, error="")
+    document.status = SowDocument.Status.QUEUED
+    from sow.tasks import render_sow_pdf
+
+    transaction.on_commit(lambda: render_sow_pdf.delay(document.pk))
+    return document
+
+
+@transaction.atomic
+def sow_request_pdf(*, actor: User, version: SowVersion) -> SowDocument:
+    """On demand (or to retry a failure): DRAFT-watermarked before approval, final after."""
+    if not access.can_view(actor, version.sow):
+        raise PermissionDenied("You may not see this SOW.")
+    kind = (
+        SowDocument.Kind.DRAFT
+        if version.status
+        in (SowStatus.DRAFT, SowStatus.SUBMITTED, SowStatus.CHANGES_REQUESTED, SowStatus.WITHDRAWN)
+        else SowDocument.Kind.FINAL
+    )
+    return request_pdf(version=version, kind=kind)
+
+
+def render_document(document_id: int) -> SowDocument:
+    """Render and store one document; the same content gives the same file (skips re-rendering).
+
+    Called by the Celery task; raises on engine errors after recording them on the row.
+    """
+    from django.core.files.base import ContentFile
+
+    from sow import pdf
+
+    document = SowDocument.objects.select_related("sow_version__sow").get(pk=document_id)
+    version = SowVersion.objects.select_related(
+        "sow", "sow__opportunity", "sow__opportunity__account", "author"
+    ).get(pk=document.sow_version_id)
+    try:
+        html = pdf.document_html(version, draft=document.kind == SowDocument.Kind.DRAFT)
+        digest = pdf.content_hash(html)
+        if (
+            document.status == SowDocument.Status.READY
+            and document.content_hash == digest
+            and document.file
+            and document.file.storage.exists(document.file.name)
+        ):
+            return document
+        SowDocument.objects.filter(pk=document.pk).update(
+            status=SowDocument.Status.RENDERING, attempts=F("attempts") + 1
+        )
+        data = pdf.render_pdf(html)
+    except Exception as exc:
+        SowDocument.objects.filter(pk=document.pk).update(
+            status=SowDocument.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    name = f"{version.sow.reference}-{version.label}-{document.kind}.pdf"
+    document.refresh_from_db()
+    if document.file:
+        document.file.delete(save=False)
+    document.file.save(name, ContentFile(data), save=False)
+    document.status = SowDocument.Status.READY
+    document.content_hash = digest
+    document.error = ""
+    document.rendered_at = timezone.now()
+    document.save()
+    return document
+
+
+def mark_render_failed(document_id: int, error: str) -> None:
+    SowDocument.objects.filter(pk=document_id).update(status=SowDocument.Status.FAILED, error=error[:2000])

@@ -1,0 +1,40 @@
+"""Celery tasks for SOWs: thin wrappers that load by id and call the service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(OSError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=3,
+)
+def render_sow_pdf(self, document_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Render one SOW document. Idempotent: the same content gives the same file, skipped if ready."""
+    from sow.models import SowDocument
+    from sow.services import render_document
+
+    if not SowDocument.objects.filter(pk=document_id).exists():
+        return "missing"
+    try:
+        document = render_document(document_id)
+    except OSError:
+        raise  # transient (disk, fonts): autoretry with backoff
+    except Exception:
+        logger.exception(
+            "SOW PDF render failed", extra={"document_id": document_id, "task_id": self.request.id}
+        )
+        return "failed"
+    return document.status

@@ -1,0 +1,338 @@
+"""Thin views for SOW pages: drafting, costs, transitions, PDFs, signature and hand-off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.exceptions import Conflict
+from core.types import HtmxHttpRequest
+from scoping import selectors as scoping_selectors
+from sow import access, selectors, services
+from sow.forms import (
+    CostLineForm,
+    HandOffForm,
+    SectionsForm,
+    SentForm,
+    SignedForm,
+    SubmitForm,
+    WithdrawForm,
+)
+from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
+
+
+def _errors(request: HtmxHttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_GET
+def sow_list(request: HtmxHttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sow.view_sow"):
+        raise PermissionDenied("SOWs are not part of your role.")
+    status = request.GET.get("status", "")
+    sows = list(selectors.sows_for_user(request.user).order_by("-created_at")[:500])
+    rows = []
+    for sow in sows:
+        latest = next(iter(sow.versions.all()), None)
+        if latest is None or (status and latest.status != status):
+            continue
+        rows.append((sow, latest))
+    selectors.margins_for([latest for _, latest in rows])
+    return render(
+        request,
+        "sow/list.html",
+        {
+            "rows": rows,
+            "statuses": SowStatus.choices,
+            "status": status,
+            "active_nav": "sow:list",
+        },
+    )
+
+
+@require_POST
+def sow_create(request: HtmxHttpRequest, issue_pk: int) -> HttpResponse:
+    issue = scoping_selectors.issue_for_user(user=request.user, pk=issue_pk)
+    try:
+        sow = services.sow_create(actor=request.user, issue=issue)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect(issue)
+    messages.success(request, f"{sow.reference} drafted from the agreed estimate.")
+    return redirect(sow)
+
+
+@require_GET
+def sow_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    sow = selectors.sow_for_user(user=request.user, pk=pk)
+    latest = sow.versions.order_by("-number").first()
+    if latest is None:
+        raise Http404("This SOW has no version.")
+    return redirect(latest)
+
+
+def _version_context(request: HtmxHttpRequest, version: SowVersion, **extra: Any) -> dict[str, Any]:
+    can_edit = access.can_edit(request.user, version.sow)
+    lines = selectors.cost_lines(version)
+    margin = services.version_margin(version)
+    problems = services.submission_problems(version) if can_edit and version.status == SowStatus.DRAFT else []
+    context: dict[str, Any] = {
+        "version": version,
+        "sow": version.sow,
+        "opp": version.sow.opportunity,
+        "issue": version.sow.scoping_issue,
+        "versions": list(version.sow.versions.order_by("number")),
+        "sections": [(label, getattr(version, name)) for name, label in SECTIONS],
+        "cost_lines": lines,
+        "margin": margin,
+        "approvals": selectors.approvals(version),
+        "documents": selectors.documents(version),
+        "can_edit": can_edit,
+        "editable": can_edit and version.is_editable,
+        "problems": problems,
+        "last_approved": selectors.last_approved(version),
+        "days_to_signature": services.days_to_signature(version),
+        "cost_form": CostLineForm() if can_edit and version.is_editable else None,
+        "submit_form": SubmitForm(initial={"justification": version.below_target_justification}),
+        "withdraw_form": WithdrawForm(),
+        "sent_form": SentForm(),
+        "signed_form": SignedForm(),
+        "handoff_form": HandOffForm(),
+        "hand_off": getattr(version, "hand_off", None) if version.status == SowStatus.HANDED_OFF else None,
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+def version_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    return render(request, "sow/version.html", _version_context(request, version))
+
+
+def _check_edit(request: HtmxHttpRequest, version: SowVersion) -> None:
+    if not access.can_edit(request.user, version.sow):
+        raise PermissionDenied("Only the EM of this deal, their manager or an administrator may do this.")
+
+
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    _check_edit(request, version)
+    if not version.is_editable:
+        messages.error(
+            request, f"{version.label} is {version.get_status_display().lower()}; revise it to change it."
+        )
+        return redirect(version)
+    initial = {name: getattr(version, name) for name, _ in SECTIONS}
+    initial.update(
+        recommendation=version.recommendation,
+        pricing_type=version.pricing_type,
+        expiry_date=version.expiry_date,
+        version=version.version,
+    )
+    form = SectionsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        sections = {name: data[name] for name, _ in SECTIONS}
+        try:
+            services.sow_update_sections(
+                actor=request.user,
+                version=version,
+                expected_version=data["version"],
+                pricing_type=data["pricing_type"],
+                expiry_date=data["expiry_date"],
+                recommendation=data["recommendation"],
+                **sections,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "SOW saved.")
+            return redirect(version)
+    return render(request, "sow/version_form.html", {"form": form, "version": version, "sow": version.sow})
+
+
+@require_POST
+def cost_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    _check_edit(request, version)
+    form = CostLineForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.cost_line_add(
+                actor=request.user,
+                version=version,
+                kind=data["kind"],
+                description=data["description"],
+                role_name=data["role_name"],
+                person=data["person"],
+                hours=data["hours"],
+                amount=data["amount"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Cost added.")
+            return redirect(version)
+    return render(request, "sow/version.html", _version_context(request, version, cost_form=form))
+
+
+@require_POST
+def cost_update(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    _check_edit(request, version)
+    line = CostLine.objects.filter(pk=line_pk, cost_estimate__sow_version=version).first()
+    if line is None:
+        raise Http404("No such cost line.")
+    try:
+        if request.POST.get("delete"):
+            services.cost_line_delete(actor=request.user, line=line)
+            messages.success(request, "Cost removed.")
+        else:
+            services.cost_line_update(
+                actor=request.user,
+                line=line,
+                description=request.POST.get("description", ""),
+                hours=request.POST.get("hours"),
+                amount=request.POST.get("amount"),
+            )
+            messages.success(request, "Cost updated.")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(version)
+
+
+def _transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    _check_edit(request, version)
+    try:
+        if action == "submit":
+            form = SubmitForm(request.POST)
+            justification = form.cleaned_data["justification"] if form.is_valid() else ""
+            services.sow_submit(actor=request.user, version=version, justification=justification)
+            messages.success(request, f"{version.label} submitted for approval.")
+        elif action == "reopen":
+            services.sow_reopen(actor=request.user, version=version)
+            messages.success(request, f"{version.label} is a draft again.")
+        elif action == "revise":
+            new = services.sow_revise(actor=request.user, version=version)
+            messages.success(request, f"{new.label} drafted from {version.label}; it needs approval again.")
+            return redirect(new)
+        elif action == "withdraw":
+            withdraw = WithdrawForm(request.POST)
+            reason = withdraw.cleaned_data["reason"] if withdraw.is_valid() else ""
+            services.sow_withdraw(actor=request.user, version=version, reason=reason)
+            messages.success(request, f"{version.label} withdrawn.")
+        elif action == "sent":
+            sent = SentForm(request.POST)
+            if not sent.is_valid():
+                raise ValidationError([e for errs in sent.errors.values() for e in errs])
+            services.sow_mark_sent(
+                actor=request.user,
+                version=version,
+                sent_on=sent.cleaned_data["sent_on"],
+                recipients=sent.cleaned_data["recipients"],
+            )
+            messages.success(request, f"{version.label} marked sent.")
+        elif action == "signed":
+            signed = SignedForm(request.POST, request.FILES)
+            if not signed.is_valid():
+                raise ValidationError([e for errs in signed.errors.values() for e in errs])
+            services.sow_mark_signed(
+                actor=request.user,
+                version=version,
+                signed_on=signed.cleaned_data["signed_on"],
+                signed_copy=signed.cleaned_data["signed_copy"],
+            )
+            messages.success(request, f"{version.label} marked signed.")
+        elif action == "handoff":
+            hand_off = HandOffForm(request.POST)
+            if not hand_off.is_valid():
+                raise ValidationError([e for errs in hand_off.errors.values() for e in errs])
+            services.sow_hand_off(actor=request.user, version=version, **hand_off.cleaned_data)
+            messages.success(request, f"{version.sow.reference} handed off to delivery.")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(version)
+
+
+@require_POST
+def version_transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in {"submit", "reopen", "revise", "withdraw", "sent", "signed", "handoff"}:
+        raise Http404("No such action.")
+    return _transition(request, pk, action)
+
+
+@require_POST
+def request_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    document = services.sow_request_pdf(actor=request.user, version=version)
+    messages.info(request, f"The {document.get_kind_display().lower()} PDF is being rendered.")
+    return redirect(version)
+
+
+@require_GET
+def download_pdf(request: HtmxHttpRequest, pk: int, kind: str) -> FileResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    document = SowDocument.objects.filter(
+        sow_version=version, kind=kind, status=SowDocument.Status.READY
+    ).first()
+    if document is None or not document.file:
+        raise Http404("That PDF is not ready.")
+    name = f"{version.sow.reference}-{version.label}{'-DRAFT' if kind == 'draft' else ''}.pdf"
+    return FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )
+
+
+@require_GET
+def download_signed(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    if not version.signed_copy:
+        raise Http404("No signed copy.")
+    return FileResponse(
+        version.signed_copy.open("rb"),
+        as_attachment=True,
+        filename=f"{version.sow.reference}-{version.label}-signed.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_GET
+def version_diff(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    base = selectors.last_approved(version)
+    if base is None:
+        messages.info(request, "There is no earlier approved version to compare with.")
+        return redirect(version)
+    old_margin, new_margin = services.version_margin(base), services.version_margin(version)
+    return render(
+        request,
+        "sow/diff.html",
+        {
+            "version": version,
+            "base": base,
+            "sow": version.sow,
+            "sections": selectors.version_diff(base, version),
+            "old_margin": old_margin,
+            "new_margin": new_margin,
+        },
+    )
