@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.panels import Panel
 from core.types import AnyUser
 from engagements.models import Opportunity
-from core.panels import Panel
 from scoping import access
 from scoping.models import ScopingIssue
 

@@ -111,8 +111,8 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
                     )
                 elif decision == "request_changes":
                     services.sow_request_changes(
-                        actor=request.user,
-                        version=version,  # type: ignore[arg-type]
+                        actor=request.user,  # type: ignore[arg-type]
+                        version=version,
                         comment=comment,
                     )
                     self.message_user(

@@ -7,7 +7,6 @@ writes `SowVersion.status`.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -82,11 +81,11 @@ def version_margin(version: SowVersion) -> margin.Margin:
 
 def _dominant_category(estimate: Estimate) -> str:
     """The offering category carrying most of the estimate's value (implementation if none)."""
-    weights: Counter[str] = Counter()
+    weights: dict[str, Decimal] = {}
     for line in estimate.lines.select_related("offering"):
         if line.offering is not None:
-            weights[line.offering.category] += line.amount
-    return weights.most_common(1)[0][0] if weights else "implementation"
+            weights[line.offering.category] = weights.get(line.offering.category, Decimal("0")) + line.amount
+    return max(weights, key=lambda category: weights[category]) if weights else "implementation"
 
 
 def _scope_text(estimate: Estimate) -> str:
@@ -317,7 +316,8 @@ def cost_line_add(
             raise ValidationError(
                 {
                     "person": ValidationError(
-                        f"{person.name}'s cost rate is in {person.cost_currency}; this SOW is in {version.currency}.",
+                        f"{person.name}'s cost rate is in {person.cost_currency}; "
+                        f"this SOW is in {version.currency}.",
                         code="currency_mismatch",
                     )
                 }
@@ -470,7 +470,8 @@ def sow_approve(*, actor: User, version: SowVersion, comment: str = "") -> SowVe
     request_pdf(version=version, kind=SowDocument.Kind.FINAL)
     _notify(
         f"SOW approved: {version.sow.reference} {version.sow.title}",
-        f"{version.sow.reference} {version.label} was approved by {actor.get_full_name() or actor.get_username()}."
+        f"{version.sow.reference} {version.label} was approved by "
+        f"{actor.get_full_name() or actor.get_username()}."
         f"{' Comment: ' + comment if comment else ''}\n\n{_site_link(version)}",
         _author_emails(version),
     )
@@ -711,7 +712,7 @@ def render_document(document_id: int) -> SowDocument:
         if (
             document.status == SowDocument.Status.READY
             and document.content_hash == digest
-            and document.file
+            and document.file.name
             and document.file.storage.exists(document.file.name)
         ):
             return document
