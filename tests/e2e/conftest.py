@@ -67,3 +67,7 @@ def log_in(live_server, demo_password):
         page.wait_for_url(f"{live_server.url}/pipeline/**")
 
     return do
+
+
+# Fixtures shared with the SOW tests (an issue with an agreed estimate, its catalog).
+from tests.sow.conftest import catalog, ready_issue  # noqa: E402, F401
