@@ -73,7 +73,8 @@ def test_em_drafts_costs_submits_director_approves_em_downloads_pdf(
     expect(link).to_be_visible(timeout=30_000)
     with page.expect_download() as download_info:
         link.click()
-    data = open(download_info.value.path(), "rb").read()
+    with open(download_info.value.path(), "rb") as handle:
+        data = handle.read()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "Harbor Bank" in text
     assert "DRAFT" not in text

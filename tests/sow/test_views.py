@@ -115,9 +115,8 @@ def test_cost_bad_input_field_errors(people, draft, data):
 
 def test_sections_edit_escapes_and_sanitises(people, draft):
     client = client_for(people["em"])
-    data = {
-        name: ""
-        for name in [
+    data = dict.fromkeys(
+        [
             "objectives",
             "scope",
             "deliverables",
@@ -129,8 +128,9 @@ def test_sections_edit_escapes_and_sanitises(people, draft):
             "payment_schedule",
             "risks",
             "recommendation",
-        ]
-    }
+        ],
+        "",
+    )
     data.update(
         pricing_type="fixed_fee",
         expiry_date=(timezone.localdate() + dt.timedelta(30)).isoformat(),
