@@ -9,7 +9,7 @@ import sys
 
 from bench.setup import django_setup
 
-BENCHES = ["pipeline"]
+BENCHES = ["pipeline", "sow_pdf"]
 
 
 def main(argv: list[str]) -> None:
