@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("engagements", "0002_salesforce_sync"),
+        ("engagements", "0001_initial"),
         ("people", "0001_initial"),
         ("scoping", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
