@@ -81,3 +81,10 @@ def can_assign_em(user: AnyUser, opportunity: Opportunity) -> bool:
         return False
     in_region = person.region_id is not None and opportunity.region_id == person.region_id
     return in_region or _manages_em_of(user, person, opportunity)
+
+
+def can_run_salesforce_sync(user: AnyUser) -> bool:
+    """Sync now and the sync health page: administrators, or anyone given run_salesforce_sync."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.has_perm("engagements.run_salesforce_sync"))

@@ -1,0 +1,212 @@
+"""One sync run: pull, then push, under a lock so two runs never overlap, logged as a SyncRun.
+The Celery task, `manage.py sync_salesforce` and the Sync now button all come through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.types import AnyUser
+from engagements import access
+from engagements.models import SyncCursor, SyncRun
+from engagements.salesforce.client import SalesforceClient
+from engagements.salesforce.config import SalesforceConfig, load_config
+from engagements.salesforce.errors import (
+    SalesforceError,
+    SalesforceNotConfigured,
+    SalesforceRateLimited,
+    SalesforceUnavailable,
+    backoff_seconds,
+)
+from engagements.salesforce.pull import CURSOR_NAME, PullResult, pull, sync_cursor
+from engagements.salesforce.push import PushResult, push
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncRunResult:
+    """The run (unsaved for a dry run) and whether a transient failure deserves an early retry."""
+
+    run: SyncRun
+    retry_later: bool = False
+    dry_run: bool = False
+
+
+def sync_lock_acquire(*, ttl_seconds: int) -> str | None:
+    """Take the sync lease (one conditional UPDATE); the token to release it, or None if held."""
+    cursor = sync_cursor()
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    taken = (
+        SyncCursor.objects.filter(pk=cursor.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(lock_token=token, locked_until=now + dt.timedelta(seconds=ttl_seconds))
+    )
+    return token if taken else None
+
+
+def sync_lock_release(*, token: str) -> None:
+    SyncCursor.objects.filter(name=CURSOR_NAME, lock_token=token).update(lock_token="", locked_until=None)
+
+
+def _copy_counts(run: SyncRun, pulled: PullResult, pushed: PushResult | None) -> None:
+    run.pulled, run.created, run.updated = pulled.pulled, pulled.created, pulled.updated
+    run.removed, run.conflicts = pulled.removed, pulled.conflicts
+    if pushed is not None:
+        run.pushed, run.push_failed = pushed.pushed, pushed.failed
+
+
+def _notes(pulled: PullResult, pushed: PushResult | None) -> list[str]:
+    notes = []
+    if pulled.unmatched_em:
+        notes.append(
+            f"{pulled.unmatched_em} Engagement Manager(s) in Salesforce match no person here "
+            "(set Salesforce user ids on people)."
+        )
+    if pushed is not None and pushed.held:
+        notes.append(f"{pushed.held} push(es) wait for an EM to resolve a conflict.")
+    if pushed is not None and pushed.retried:
+        notes.append(f"{pushed.retried} record update(s) will be retried.")
+    return notes
+
+
+def _dry_run(config: SalesforceConfig, *, trigger: str, full: bool) -> SyncRunResult:
+    now = timezone.now()
+    run = SyncRun(trigger=trigger, full=full, started_at=now)
+    with SalesforceClient(config) as client:
+        pulled = pull(client, full=full, dry_run=True)
+        pushed = push(client, dry_run=True)
+    _copy_counts(run, pulled, pushed)
+    run.api_calls = client.api_calls
+    run.api_usage_used, run.api_usage_limit = client.api_usage or (None, None)
+    run.finished_at = timezone.now()
+    run.outcome = SyncRun.Outcome.SUCCESS
+    run.message = "Dry run: nothing was changed. " + " ".join(_notes(pulled, pushed))
+    return SyncRunResult(run=run, dry_run=True)
+
+
+def salesforce_sync_run(
+    *,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    actor: User | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> SyncRunResult:
+    """Pull then push, unless another run holds the lock or a rate limit pause is on (then a
+    "skipped" run is logged and nothing else happens). Raises SalesforceNotConfigured when off.
+
+    The watermark only moves with committed pages and pushes only clear confirmed rows, so a run
+    that fails half-way loses nothing: the next one carries on.
+    """
+    config = load_config()
+    if not config.enabled:
+        raise SalesforceNotConfigured("; ".join(config.problems))
+    if dry_run:
+        return _dry_run(config, trigger=trigger, full=full)
+
+    now = timezone.now()
+    cursor = sync_cursor()
+    if cursor.paused_until is not None and cursor.paused_until > now:
+        run = SyncRun.objects.create(
+            trigger=trigger,
+            started_by=actor,
+            full=full,
+            started_at=now,
+            finished_at=now,
+            outcome=SyncRun.Outcome.SKIPPED,
+            message=(
+                f"Paused until {cursor.paused_until:%Y-%m-%d %H:%M} UTC after Salesforce reported its "
+                f"API limit reached ({cursor.last_error})."
+            ),
+        )
+        return SyncRunResult(run=run)
+    token = sync_lock_acquire(ttl_seconds=config.lock_ttl_seconds)
+    if token is None:
+        run = SyncRun.objects.create(
+            trigger=trigger,
+            started_by=actor,
+            full=full,
+            started_at=now,
+            finished_at=now,
+            outcome=SyncRun.Outcome.SKIPPED,
+            message="Another sync run was in progress; this one did nothing.",
+        )
+        return SyncRunResult(run=run)
+
+    run = SyncRun.objects.create(trigger=trigger, started_by=actor, full=full, started_at=now)
+    pulled = PullResult()
+    pushed: PushResult | None = None
+    stopped: SalesforceError | None = None
+    client: SalesforceClient | None = None
+    try:
+        client = SalesforceClient(config)
+        try:
+            pull(client, full=full, result=pulled)
+        except SalesforceError as exc:
+            stopped = exc
+        else:
+            pushed = push(client)
+            stopped = pushed.stopped_by
+    except SalesforceError as exc:  # e.g. the login itself was refused
+        stopped = exc
+    except Exception as exc:
+        run.outcome = SyncRun.Outcome.FAILED
+        run.message = f"Unexpected error: {exc.__class__.__name__}: {exc}"[:4000]
+        raise
+    finally:
+        if client is not None:
+            client.close()
+            run.api_calls = client.api_calls
+            run.api_usage_used, run.api_usage_limit = client.api_usage or (None, None)
+        _copy_counts(run, pulled, pushed)
+        notes = _notes(pulled, pushed)
+        if run.outcome == SyncRun.Outcome.RUNNING:
+            if stopped is not None:
+                run.outcome = SyncRun.Outcome.FAILED if pushed is None else SyncRun.Outcome.PARTIAL
+                stage = "pull" if pushed is None else "push"
+                notes.insert(0, f"The {stage} stopped: {stopped}")
+            elif run.push_failed:
+                run.outcome = SyncRun.Outcome.PARTIAL
+            else:
+                run.outcome = SyncRun.Outcome.SUCCESS
+            run.message = " ".join(notes)[:4000]
+        if isinstance(stopped, SalesforceRateLimited) and pushed is None:
+            until = now + dt.timedelta(seconds=backoff_seconds(config, 0, rate_limited=True))
+            SyncCursor.objects.filter(pk=cursor.pk).update(paused_until=until, last_error=str(stopped)[:2000])
+        elif stopped is None:
+            SyncCursor.objects.filter(pk=cursor.pk).update(paused_until=None, last_error="")
+        elif not isinstance(stopped, SalesforceRateLimited):
+            SyncCursor.objects.filter(pk=cursor.pk).update(last_error=str(stopped)[:2000])
+        run.finished_at = timezone.now()
+        run.save()
+        sync_lock_release(token=token)
+    retry_later = isinstance(stopped, SalesforceUnavailable) and not isinstance(
+        stopped, SalesforceRateLimited
+    )
+    return SyncRunResult(run=run, retry_later=retry_later)
+
+
+def salesforce_sync_request(*, actor: AnyUser, full: bool = False) -> None:
+    """Sync now: administrators (or holders of run_salesforce_sync) queue a run straight away."""
+    if not access.can_run_salesforce_sync(actor):
+        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
+    config = load_config()
+    if not config.enabled:
+        raise ValidationError(
+            "The Salesforce sync is off: " + " ".join(config.problems), code="not_configured"
+        )
+    from engagements.tasks import salesforce_sync
+
+    actor_id = actor.pk
+    transaction.on_commit(
+        lambda: salesforce_sync.delay(trigger=SyncRun.Trigger.MANUAL, actor_id=actor_id, full=full)
+    )

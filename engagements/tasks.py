@@ -1,0 +1,40 @@
+"""Celery tasks: thin wrappers that take ids and call the services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from django.contrib.auth import get_user_model
+
+from engagements.models import SyncRun
+from engagements.salesforce.config import load_config
+from engagements.salesforce.errors import SalesforceNotConfigured, backoff_seconds
+from engagements.salesforce.sync import salesforce_sync_run
+
+logger = logging.getLogger(__name__)
+
+SALESFORCE_SYNC_TASK = "engagements.tasks.salesforce_sync"
+
+
+@shared_task(bind=True, name=SALESFORCE_SYNC_TASK, max_retries=3, ignore_result=True)
+def salesforce_sync(
+    self: Task, trigger: str = SyncRun.Trigger.SCHEDULE, actor_id: int | None = None, full: bool = False
+) -> str:
+    """One Salesforce sync run (pull then push). Scheduled by beat; Sync now queues it too.
+
+    Retried with back-off when Salesforce was unreachable; a run that found the lock taken or the
+    sync switched off simply ends (the next scheduled run carries on).
+    """
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        result = salesforce_sync_run(trigger=trigger, actor=actor, full=full)
+    except SalesforceNotConfigured as exc:
+        logger.info("Salesforce sync is off: %s", exc)
+        return "off"
+    request = self.request
+    if result.retry_later and not request.is_eager and request.retries < (self.max_retries or 0):
+        countdown = backoff_seconds(load_config(), request.retries + 1)
+        logger.warning("Salesforce unavailable; retrying the sync in %.0fs", countdown)
+        raise self.retry(countdown=countdown)
+    return str(result.run.outcome)
