@@ -67,8 +67,9 @@ def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 
 
 def pipeline_queryset(*, user: AnyUser, scope: str) -> QuerySet[Opportunity]:
-    """Opportunities in a pipeline scope, limited to what the user may see, with badges."""
-    qs = Opportunity.objects.filter(access.visible_filter(user))
+    """Opportunities in a pipeline scope, limited to what the user may see, with badges.
+    Opportunities deleted in Salesforce are kept (their page still opens) but leave the lists."""
+    qs = Opportunity.objects.filter(access.visible_filter(user), removed_in_salesforce_at__isnull=True)
     person = person_for_user(user)
     if scope == Scope.MINE:
         qs = qs.filter(engagement_manager=person) if person else qs.none()
