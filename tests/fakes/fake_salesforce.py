@@ -1,0 +1,950 @@
+"""A fake Salesforce org over HTTPS, owned by the project, for tests, the benchmark and local demos.
+
+It implements exactly what the sync uses, the way Salesforce answers it:
+
+- ``POST /services/oauth2/token`` for the JWT bearer (RS256, checked against the registered
+  certificate's public key), client credentials and username-password flows;
+- ``GET /services/data/vXX.X/query`` and ``/queryAll`` with a SOQL subset (tests/fakes/soql.py),
+  2,000 records a page and ``nextRecordsUrl`` paging (``query/<locator>-<offset>``);
+- ``PATCH /services/data/vXX.X/composite/sobjects`` (sObject Collections, at most 200 records,
+  allOrNone) and ``PATCH /services/data/vXX.X/sobjects/Opportunity/<id>``;
+- the ``Sforce-Limit-Info: api-usage=N/LIMIT`` header on every data API answer.
+
+Records live in memory. Faults are injected on demand: a status code (and error code) for the
+next K calls, an error code for given records, latency, and session expiry. Every call is counted.
+The certificate is made at start by trustme; clients trust ``ca_path``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import logging
+import random
+import secrets
+import ssl
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import jwt
+import trustme
+
+from tests.fakes.soql import SoqlError, parse
+
+logger = logging.getLogger("fake_salesforce")
+
+API_VERSION = "62.0"
+PAGE_SIZE = 2000
+COLLECTION_LIMIT = 200
+CONFIDENCE_VALUES = ("Grey", "Red", "Amber", "Green")
+ORG_ID = "00DFK0000000001AAA"
+
+# Opportunity fields the fake org has, and which an integration user may update.
+OPPORTUNITY_FIELDS = {
+    "Id",
+    "Name",
+    "AccountId",
+    "OwnerId",
+    "StageName",
+    "Type",
+    "RecordTypeId",
+    "CloseDate",
+    "Amount",
+    "CurrencyIsoCode",
+    "Probability",
+    "ForecastCategoryName",
+    "IsClosed",
+    "IsWon",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "IsDeleted",
+    "Engagement_Manager__c",
+    "EM_Confidence__c",
+    "EM_Confidence_Rationale__c",
+    "Scoping_Issue_Link__c",
+}
+UPDATABLE_FIELDS = {
+    "Name",
+    "StageName",
+    "Type",
+    "CloseDate",
+    "Amount",
+    "Probability",
+    "Engagement_Manager__c",
+    "EM_Confidence__c",
+    "EM_Confidence_Rationale__c",
+    "Scoping_Issue_Link__c",
+}
+# relationship name -> (lookup field, related object)
+RELATIONSHIPS = {
+    "Account": ("AccountId", "Account"),
+    "Owner": ("OwnerId", "User"),
+    "RecordType": ("RecordTypeId", "RecordType"),
+    "Engagement_Manager__r": ("Engagement_Manager__c", "User"),
+}
+RELATED_FIELDS = {"Account": {"Id", "Name"}, "User": {"Id", "Name", "Email"}, "RecordType": {"Id", "Name"}}
+TEXT_LIMITS = {"Scoping_Issue_Link__c": 255, "EM_Confidence_Rationale__c": 32768, "Name": 120}
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def sf_datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return sf_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+@dataclass
+class ConnectedApp:
+    consumer_key: str
+    consumer_secret: str
+    certificate_pem: bytes | None = None  # public key / certificate for JWT bearer
+    run_as: str | None = None  # username for client credentials
+
+
+@dataclass
+class StatusFault:
+    status: int
+    error_code: str
+    message: str
+    remaining: int
+    kinds: frozenset[str] | None  # None = every data API call
+
+
+@dataclass
+class RecordFault:
+    error_code: str
+    message: str
+    remaining: int
+
+
+@dataclass
+class _QueryCursor:
+    records: list[dict[str, Any]]
+    endpoint: str
+
+
+@dataclass
+class FakeState:
+    opportunities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeSalesforce:
+    """The fake org. Use as a context manager, or start()/stop(); reset() between tests."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        page_size: int = PAGE_SIZE,
+        api_limit: int = 15000,
+        multi_currency: bool = True,
+        verbose: bool = False,
+        ca_path: Path | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.page_size = page_size
+        self.api_limit = api_limit
+        self.multi_currency = multi_currency
+        self.verbose = verbose
+        self.lock = threading.RLock()
+        self.state = FakeState()
+        self.apps: dict[str, ConnectedApp] = {}
+        self.passwords: dict[str, str] = {}
+        self.tokens: set[str] = set()
+        self.calls: Counter[str] = Counter()
+        self.queries: list[str] = []
+        self.composite_sizes: list[int] = []
+        self.api_used = 0
+        self.picklists: dict[str, set[str]] = {"EM_Confidence__c": set(CONFIDENCE_VALUES)}
+        self._status_faults: list[StatusFault] = []
+        self._record_faults: dict[str, RecordFault] = {}
+        self.latency = 0.0
+        self._latency_calls: int | None = None
+        self._latency_kinds: frozenset[str] | None = None
+        self._cursors: dict[str, _QueryCursor] = {}
+        self._ids = itertools.count(1)
+        self._ca = trustme.CA()
+        self._cert = self._ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_path = ca_path or Path(tempfile.mkdtemp(prefix="fake-salesforce-")) / "ca.pem"
+        self.ca_path.parent.mkdir(parents=True, exist_ok=True)
+        self._ca.cert_pem.write_to_path(str(self.ca_path))
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> FakeSalesforce:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._cert.configure_cert(context)
+        handler = type("Handler", (_Handler,), {"fake": self})
+        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, name="fake-salesforce", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSalesforce:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    def reset(self) -> None:
+        """Forget records, sessions, counters and faults (connected apps stay registered)."""
+        with self.lock:
+            self.state = FakeState()
+            self.tokens.clear()
+            self.calls.clear()
+            self.queries.clear()
+            self.composite_sizes.clear()
+            self.api_used = 0
+            self.picklists = {"EM_Confidence__c": set(CONFIDENCE_VALUES)}
+            self._status_faults.clear()
+            self._record_faults.clear()
+            self.latency = 0.0
+            self._latency_calls = None
+            self._latency_kinds = None
+            self._cursors.clear()
+
+    # -- configuration -----------------------------------------------------------------------------
+    def register_app(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        certificate_pem: bytes | None = None,
+        run_as: str | None = None,
+    ) -> ConnectedApp:
+        app = ConnectedApp(consumer_key, consumer_secret, certificate_pem, run_as)
+        self.apps[consumer_key] = app
+        return app
+
+    def add_login(self, username: str, password: str) -> None:
+        self.passwords[username] = password
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}FK{next(self._ids):013d}"[:18]
+
+    def add_user(self, user_id: str | None = None, *, name: str, email: str) -> str:
+        user_id = user_id or self.new_id("005")
+        with self.lock:
+            self.state.users[user_id] = {"Id": user_id, "Name": name, "Email": email}
+        return user_id
+
+    def add_account(self, account_id: str | None = None, *, name: str) -> str:
+        account_id = account_id or self.new_id("001")
+        with self.lock:
+            self.state.accounts[account_id] = {"Id": account_id, "Name": name}
+        return account_id
+
+    def add_record_type(self, record_type_id: str | None = None, *, name: str) -> str:
+        record_type_id = record_type_id or self.new_id("012")
+        with self.lock:
+            self.state.record_types[record_type_id] = {"Id": record_type_id, "Name": name}
+        return record_type_id
+
+    def record_type_id(self, name: str) -> str:
+        for record_type in self.state.record_types.values():
+            if record_type["Name"] == name:
+                return str(record_type["Id"])
+        return self.add_record_type(name=name)
+
+    def add_opportunity(self, opportunity_id: str | None = None, **fields: Any) -> str:
+        """Create an opportunity as Salesforce would hold it (defaults fill the rest)."""
+        opportunity_id = opportunity_id or self.new_id("006")
+        stamp = fields.pop("SystemModstamp", None) or now()
+        record: dict[str, Any] = {
+            "Id": opportunity_id,
+            "Name": f"Opportunity {opportunity_id}",
+            "AccountId": None,
+            "OwnerId": None,
+            "StageName": "Discovery",
+            "Type": "New Business",
+            "RecordTypeId": self.record_type_id("Professional Services"),
+            "CloseDate": (now() + dt.timedelta(days=30)).date(),
+            "Amount": Decimal("100000"),
+            "CurrencyIsoCode": "USD",
+            "Probability": Decimal("20"),
+            "ForecastCategoryName": "Pipeline",
+            "IsClosed": False,
+            "IsWon": False,
+            "IsDeleted": False,
+            "Engagement_Manager__c": None,
+            "EM_Confidence__c": "Grey",
+            "EM_Confidence_Rationale__c": None,
+            "Scoping_Issue_Link__c": None,
+            "SystemModstamp": stamp,
+            "LastModifiedDate": stamp,
+        }
+        unknown = set(fields) - OPPORTUNITY_FIELDS
+        if unknown:
+            raise ValueError(f"unknown Opportunity fields {sorted(unknown)}")
+        record.update(fields)
+        with self.lock:
+            self.state.opportunities[opportunity_id] = record
+        return opportunity_id
+
+    def update_opportunity(
+        self, opportunity_id: str, *, stamp: dt.datetime | None = None, **fields: Any
+    ) -> None:
+        """Someone edits the record in Salesforce: the values change and SystemModstamp moves."""
+        with self.lock:
+            record = self.state.opportunities[opportunity_id]
+            record.update(fields)
+            record["SystemModstamp"] = record["LastModifiedDate"] = stamp or now()
+
+    def delete_opportunity(self, opportunity_id: str) -> None:
+        """Move it to the recycle bin: queryAll still returns it, with IsDeleted = true."""
+        self.update_opportunity(opportunity_id, IsDeleted=True)
+
+    def opportunity(self, opportunity_id: str) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.state.opportunities[opportunity_id])
+
+    def load_generated(
+        self,
+        n: int,
+        *,
+        start: int = 0,
+        prefix: str = "006GN",
+        em_user_ids: list[str] | None = None,
+        accounts: int = 50,
+        stamp: dt.datetime | None = None,
+        seed: int = 7,
+    ) -> list[str]:
+        """Add n generated PS opportunities (ids prefix + 13 digits); returns their ids."""
+        rng = random.Random(seed + start)
+        account_ids = [
+            self.add_account(f"001GN{i:013d}", name=f"Generated account {i}") for i in range(accounts)
+        ]
+        owner = self.add_user("005GN0000000000001", name="Alex Owner", email="alex.owner@example.com")
+        record_type = self.record_type_id("Professional Services")
+        base = stamp or now() - dt.timedelta(days=1)
+        today = now().date()
+        ids = []
+        stages = ["Qualification", "Discovery", "Solution Proposal", "Negotiation"]
+        records = {}
+        for i in range(start, start + n):
+            opportunity_id = f"{prefix}{i:013d}"[:18]
+            modstamp = base + dt.timedelta(milliseconds=i)
+            em = em_user_ids[i % len(em_user_ids)] if em_user_ids else None
+            records[opportunity_id] = {
+                "Id": opportunity_id,
+                "Name": f"Generated opportunity {i}",
+                "AccountId": account_ids[i % len(account_ids)],
+                "OwnerId": owner,
+                "StageName": rng.choice(stages),
+                "Type": "New Business",
+                "RecordTypeId": record_type,
+                "CloseDate": today + dt.timedelta(days=rng.randrange(1, 200)),
+                "Amount": Decimal(rng.randrange(10, 900) * 1000),
+                "CurrencyIsoCode": "USD",
+                "Probability": Decimal(rng.choice([10, 20, 40, 70])),
+                "ForecastCategoryName": "Pipeline",
+                "IsClosed": False,
+                "IsWon": False,
+                "IsDeleted": False,
+                "Engagement_Manager__c": em,
+                "EM_Confidence__c": "Grey",
+                "EM_Confidence_Rationale__c": None,
+                "Scoping_Issue_Link__c": None,
+                "SystemModstamp": modstamp,
+                "LastModifiedDate": modstamp,
+            }
+            ids.append(opportunity_id)
+        with self.lock:
+            self.state.opportunities.update(records)
+        return ids
+
+    # -- faults ------------------------------------------------------------------------------------
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 503,
+        error_code: str = "SERVER_UNAVAILABLE",
+        message: str = "The server is temporarily unavailable.",
+        kinds: set[str] | None = None,
+    ) -> None:
+        """Answer the next `count` data API calls (of `kinds`: query, queryMore, composite,
+        sobject, token) with this status and error code."""
+        with self.lock:
+            self._status_faults.append(
+                StatusFault(status, error_code, message, count, frozenset(kinds) if kinds else None)
+            )
+
+    def fail_records(
+        self,
+        ids: list[str],
+        *,
+        error_code: str = "UNABLE_TO_LOCK_ROW",
+        message: str = "unable to obtain exclusive access to this record",
+        times: int = 1,
+    ) -> None:
+        """The next `times` updates of each of these records fail with this error code."""
+        with self.lock:
+            for record_id in ids:
+                self._record_faults[record_id] = RecordFault(error_code, message, times)
+
+    def slow_down(self, seconds: float, *, calls: int | None = None, kinds: set[str] | None = None) -> None:
+        """Delay data API answers (of `kinds`, default all) by `seconds`, for the next `calls`
+        calls or until reset. The call is still carried out after the delay, as Salesforce would."""
+        with self.lock:
+            self.latency = seconds
+            self._latency_calls = calls
+            self._latency_kinds = frozenset(kinds) if kinds else None
+
+    def expire_sessions(self) -> None:
+        """Every issued access token stops working (401 INVALID_SESSION_ID)."""
+        with self.lock:
+            self.tokens.clear()
+
+    def count(self, kind: str) -> None:
+        with self.lock:
+            self.calls[kind] += 1
+
+    @property
+    def api_calls(self) -> int:
+        return sum(n for kind, n in self.calls.items() if not kind.startswith("token"))
+
+    # -- request handling (called by the handler, under no lock) -------------------------------------
+    def _take_status_fault(self, kind: str) -> StatusFault | None:
+        with self.lock:
+            for fault in self._status_faults:
+                applies = (fault.kinds is None and kind != "token") or (
+                    fault.kinds is not None and kind in fault.kinds
+                )
+                if applies and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+    def _take_latency(self, kind: str) -> float:
+        with self.lock:
+            if not self.latency or (self._latency_kinds is not None and kind not in self._latency_kinds):
+                return 0.0
+            if self._latency_calls is not None:
+                if self._latency_calls <= 0:
+                    return 0.0
+                self._latency_calls -= 1
+            return self.latency
+
+    def _take_record_fault(self, record_id: str) -> RecordFault | None:
+        with self.lock:
+            fault = self._record_faults.get(record_id)
+            if fault is None or fault.remaining <= 0:
+                return None
+            fault.remaining -= 1
+            return fault
+
+    # OAuth
+    def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        grant = form.get("grant_type", "")
+        self.count("token")
+        if grant == "password":
+            self.count("token:password")
+            app = self.apps.get(form.get("client_id", ""))
+            if app is None:
+                return 400, {"error": "invalid_client_id", "error_description": "client identifier invalid"}
+            if app.consumer_secret != form.get("client_secret"):
+                return 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
+            username = form.get("username", "")
+            if self.passwords.get(username) is None or self.passwords[username] != form.get("password"):
+                return 400, {"error": "invalid_grant", "error_description": "authentication failure"}
+        elif grant == "client_credentials":
+            self.count("token:client_credentials")
+            app = self.apps.get(form.get("client_id", ""))
+            if app is None or app.consumer_secret != form.get("client_secret"):
+                return 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
+            if not app.run_as:
+                return 400, {
+                    "error": "invalid_grant",
+                    "error_description": "no client credentials user enabled",
+                }
+        elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            self.count("token:jwt")
+            problem = self._check_assertion(form.get("assertion", ""))
+            if problem:
+                return 400, {"error": "invalid_grant", "error_description": problem}
+        else:
+            return 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
+        access_token = f"{ORG_ID}!{secrets.token_urlsafe(24)}"
+        with self.lock:
+            self.tokens.add(access_token)
+        return 200, {
+            "access_token": access_token,
+            "instance_url": self.url,
+            "id": f"{self.url}/id/{ORG_ID}/005FK0000000000001",
+            "token_type": "Bearer",
+            "issued_at": str(int(now().timestamp() * 1000)),
+            "signature": secrets.token_urlsafe(16),
+        }
+
+    def _check_assertion(self, assertion: str) -> str:
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return "invalid assertion"
+        app = self.apps.get(str(claims.get("iss", "")))
+        if app is None or not app.certificate_pem:
+            return "invalid assertion: unknown issuer"
+        try:
+            jwt.decode(
+                assertion,
+                _public_key(app.certificate_pem),
+                algorithms=["RS256"],
+                audience=[self.url, "https://login.salesforce.com", "https://test.salesforce.com"],
+                options={"require": ["exp", "iss", "sub", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            return "expired assertion"
+        except jwt.InvalidAudienceError:
+            return "audience is invalid"
+        except jwt.PyJWTError:
+            return "invalid assertion: signature"
+        if str(claims.get("sub", "")) not in self.passwords:
+            return "user hasn't approved this consumer"
+        return ""
+
+    # query / queryAll
+    def _get(self, record: dict[str, Any], path: str) -> Any:
+        if "." not in path:
+            return record.get(path)
+        relationship, _, rest = path.partition(".")
+        lookup = RELATIONSHIPS.get(relationship)
+        if lookup is None:
+            return None
+        related_id = record.get(lookup[0])
+        related = self._related(lookup[1]).get(related_id) if related_id else None
+        return related.get(rest) if related else None
+
+    def _related(self, sobject: str) -> dict[str, dict[str, Any]]:
+        return {
+            "Account": self.state.accounts,
+            "User": self.state.users,
+            "RecordType": self.state.record_types,
+        }[sobject]
+
+    def _known_field(self, path: str) -> bool:
+        if "." not in path:
+            return path in OPPORTUNITY_FIELDS and (self.multi_currency or path != "CurrencyIsoCode")
+        relationship, _, rest = path.partition(".")
+        lookup = RELATIONSHIPS.get(relationship)
+        return lookup is not None and rest in RELATED_FIELDS[lookup[1]]
+
+    def _shape(self, record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        prefix = f"/services/data/v{API_VERSION}/sobjects"
+        out: dict[str, Any] = {
+            "attributes": {"type": "Opportunity", "url": f"{prefix}/Opportunity/{record['Id']}"}
+        }
+        for path in fields:
+            if "." not in path:
+                out[path] = _json_value(record.get(path))
+                continue
+            relationship, _, rest = path.partition(".")
+            lookup_field, sobject = RELATIONSHIPS[relationship]
+            related_id = record.get(lookup_field)
+            related = self._related(sobject).get(related_id) if related_id else None
+            if related is None:
+                out[relationship] = None
+                continue
+            nested = out.get(relationship) or {
+                "attributes": {"type": sobject, "url": f"{prefix}/{sobject}/{related_id}"}
+            }
+            nested[rest] = _json_value(related.get(rest))
+            out[relationship] = nested
+        return out
+
+    def query(self, soql: str, *, include_deleted: bool) -> tuple[int, Any]:
+        self.count("queryAll" if include_deleted else "query")
+        with self.lock:
+            self.queries.append(soql)
+            try:
+                query = parse(soql, self._get)
+            except SoqlError as exc:
+                return 400, [{"message": str(exc), "errorCode": "MALFORMED_QUERY"}]
+            if query.sobject != "Opportunity":
+                return 400, [
+                    {
+                        "message": f"sObject type '{query.sobject}' is not supported.",
+                        "errorCode": "INVALID_TYPE",
+                    }
+                ]
+            unknown = [f for f in [*query.fields, *query.where_fields] if not self._known_field(f)]
+            if unknown:
+                return 400, [
+                    {
+                        "message": f"No such column '{unknown[0]}' on entity 'Opportunity'.",
+                        "errorCode": "INVALID_FIELD",
+                    }
+                ]
+            try:
+                rows = [
+                    r
+                    for r in self.state.opportunities.values()
+                    if (include_deleted or not r["IsDeleted"]) and (query.where is None or query.where(r))
+                ]
+            except SoqlError as exc:
+                return 400, [{"message": str(exc), "errorCode": "MALFORMED_QUERY"}]
+            for name, descending, nulls_last in reversed(query.order_by):
+                present = [r for r in rows if self._get(r, name) is not None]
+                missing = [r for r in rows if self._get(r, name) is None]
+                present.sort(key=lambda r, n=name: _sort_key(self._get(r, n)), reverse=descending)
+                rows = present + missing if nulls_last else missing + present
+            if query.limit is not None:
+                rows = rows[: query.limit]
+            shaped = [self._shape(r, query.fields) for r in rows]
+        return 200, self._page(shaped, 0, "queryAll" if include_deleted else "query", None)
+
+    def _page(
+        self, shaped: list[dict[str, Any]], offset: int, endpoint: str, locator: str | None
+    ) -> dict[str, Any]:
+        chunk = shaped[offset : offset + self.page_size]
+        done = offset + self.page_size >= len(shaped)
+        body: dict[str, Any] = {"totalSize": len(shaped), "done": done, "records": chunk}
+        if not done:
+            if locator is None:
+                locator = f"01gFK{secrets.token_hex(6).upper()}"
+                with self.lock:
+                    self._cursors[locator] = _QueryCursor(shaped, endpoint)
+            body["nextRecordsUrl"] = (
+                f"/services/data/v{API_VERSION}/{endpoint}/{locator}-{offset + self.page_size}"
+            )
+        elif locator is not None:
+            with self.lock:
+                self._cursors.pop(locator, None)
+        return body
+
+    def query_more(self, locator_offset: str) -> tuple[int, Any]:
+        self.count("queryMore")
+        locator, _, offset = locator_offset.rpartition("-")
+        with self.lock:
+            cursor = self._cursors.get(locator)
+        if cursor is None or not offset.isdigit():
+            return 400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}]
+        return 200, self._page(cursor.records, int(offset), cursor.endpoint, locator)
+
+    # updates
+    def _update_one(self, record_id: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
+        """Apply one record update; the errors (empty on success)."""
+        record = self.state.opportunities.get(record_id)
+        if record is None:
+            return [
+                {
+                    "statusCode": "INVALID_ID_FIELD",
+                    "message": f"invalid record id {record_id}",
+                    "fields": ["Id"],
+                }
+            ]
+        if record["IsDeleted"]:
+            return [{"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}]
+        fault = self._take_record_fault(record_id)
+        if fault is not None:
+            return [{"statusCode": fault.error_code, "message": fault.message, "fields": []}]
+        for name, value in fields.items():
+            if name not in OPPORTUNITY_FIELDS:
+                return [
+                    {
+                        "statusCode": "INVALID_FIELD",
+                        "message": f"No such column '{name}' on sobject of type Opportunity",
+                        "fields": [name],
+                    }
+                ]
+            if name not in UPDATABLE_FIELDS:
+                return [
+                    {
+                        "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        "message": f"Unable to create/update fields: {name}.",
+                        "fields": [name],
+                    }
+                ]
+            allowed = self.picklists.get(name)
+            if allowed is not None and value is not None and value not in allowed:
+                return [
+                    {
+                        "statusCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        "message": f"bad value for restricted picklist field: {value}",
+                        "fields": [name],
+                    }
+                ]
+            limit = TEXT_LIMITS.get(name)
+            if limit is not None and value is not None and len(str(value)) > limit:
+                return [
+                    {
+                        "statusCode": "STRING_TOO_LONG",
+                        "message": f"{name}: data value too large (max length={limit})",
+                        "fields": [name],
+                    }
+                ]
+            if name == "Engagement_Manager__c" and value is not None and value not in self.state.users:
+                return [
+                    {
+                        "statusCode": "INVALID_CROSS_REFERENCE_KEY",
+                        "message": f"invalid cross reference id: {value}",
+                        "fields": [name],
+                    }
+                ]
+        record.update(fields)
+        record["SystemModstamp"] = record["LastModifiedDate"] = now()
+        return []
+
+    def composite_update(self, body: Any) -> tuple[int, Any]:
+        self.count("composite")
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return 400, [{"message": "records is required", "errorCode": "JSON_PARSER_ERROR"}]
+        if len(records) > COLLECTION_LIMIT:
+            return 400, [
+                {
+                    "message": "record limit reached. cannot submit more than 200 records into this call",
+                    "errorCode": "EXCEEDED_ID_LIMIT",
+                }
+            ]
+        all_or_none = bool(body.get("allOrNone"))
+        with self.lock:
+            self.composite_sizes.append(len(records))
+            saved = {r.get("id"): dict(self.state.opportunities.get(r.get("id"), {})) for r in records}
+            results = []
+            for record in records:
+                attributes = record.get("attributes") or {}
+                record_id = str(record.get("id") or "")
+                if attributes.get("type") != "Opportunity":
+                    errors = [
+                        {"statusCode": "INVALID_TYPE", "message": "sObject type required", "fields": []}
+                    ]
+                else:
+                    fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+                    errors = self._update_one(record_id, fields)
+                results.append(
+                    {"id": record_id, "success": True, "errors": []}
+                    if not errors
+                    else {"success": False, "errors": errors}
+                )
+            if all_or_none and any(not r["success"] for r in results):
+                for record_id, before in saved.items():
+                    if before:
+                        self.state.opportunities[record_id] = before
+                results = [
+                    r
+                    if not r["success"]
+                    else {
+                        "success": False,
+                        "errors": [
+                            {
+                                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                "message": "Record rolled back because not all records were valid.",
+                                "fields": [],
+                            }
+                        ],
+                    }
+                    for r in results
+                ]
+        return 200, results
+
+    def sobject_update(self, sobject: str, record_id: str, body: Any) -> tuple[int, Any]:
+        self.count("sobject")
+        if sobject != "Opportunity":
+            return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+        if not isinstance(body, dict):
+            return 400, [{"message": "a JSON object is required", "errorCode": "JSON_PARSER_ERROR"}]
+        with self.lock:
+            if record_id not in self.state.opportunities:
+                return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+            errors = self._update_one(record_id, body)
+        if errors:
+            return 400, [
+                {"message": e["message"], "errorCode": e["statusCode"], "fields": e.get("fields", [])}
+                for e in errors
+            ]
+        return 204, None
+
+
+def _sort_key(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _public_key(pem: bytes) -> Any:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if b"BEGIN CERTIFICATE" in pem:
+        return x509.load_pem_x509_certificate(pem).public_key()
+    return load_pem_public_key(pem)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSalesforce
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeSalesforce/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's name
+        if self.fake.verbose:
+            logger.info("%s %s", self.address_string(), format % args)
+
+    # plumbing
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _reply(self, status: int, payload: Any, *, data_api: bool = True) -> None:
+        body = b"" if payload is None else json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            if body:
+                self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            if data_api:
+                self.send_header("Sforce-Limit-Info", f"api-usage={self.fake.api_used}/{self.fake.api_limit}")
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True  # the client gave up (a timeout): nothing to answer
+
+    def _data_call(self, kind: str) -> bool:
+        """Count, delay, authenticate and inject faults; False when the call was answered here."""
+        fake = self.fake
+        with fake.lock:
+            fake.api_used += 1
+        delay = fake._take_latency(kind)
+        if delay:
+            threading.Event().wait(delay)
+        auth = self.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip()
+        if token not in fake.tokens:
+            fake.count("unauthorized")
+            self._reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+            return False
+        fault = fake._take_status_fault(kind)
+        if fault is not None:
+            fake.count(f"fault:{kind}")
+            self._reply(fault.status, [{"message": fault.message, "errorCode": fault.error_code}])
+            return False
+        return True
+
+    def _route(self) -> tuple[str, list[str], dict[str, list[str]]]:
+        parsed = urlparse(self.path)
+        parts = [p for p in parsed.path.split("/") if p]
+        return parsed.path, parts, parse_qs(parsed.query)
+
+    # verbs
+    def do_POST(self) -> None:
+        path, _, _ = self._route()
+        body = self._body()
+        if path != "/services/oauth2/token":
+            self._reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+            return
+        fault = self.fake._take_status_fault("token")
+        if fault is not None:
+            self._reply(
+                fault.status, {"error": fault.error_code, "error_description": fault.message}, data_api=False
+            )
+            return
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        status, payload = self.fake.token(form)
+        self._reply(status, payload, data_api=False)
+
+    def do_GET(self) -> None:
+        path, parts, params = self._route()
+        if parts[:1] == ["_fake"]:
+            self._inspect(parts[1:])
+            return
+        if parts[:2] != ["services", "data"] or len(parts) < 4:
+            self._reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+            return
+        endpoint = parts[3]
+        if endpoint in ("query", "queryAll") and len(parts) == 4:
+            if not self._data_call("query"):
+                return
+            soql = (params.get("q") or [""])[0]
+            status, payload = self.fake.query(soql, include_deleted=endpoint == "queryAll")
+        elif endpoint in ("query", "queryAll") and len(parts) == 5:
+            if not self._data_call("queryMore"):
+                return
+            status, payload = self.fake.query_more(parts[4])
+        else:
+            status, payload = (
+                404,
+                [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}],
+            )
+        self._reply(status, payload)
+
+    def do_PATCH(self) -> None:
+        path, parts, _ = self._route()
+        raw = self._body()
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            self._reply(400, [{"message": "invalid JSON", "errorCode": "JSON_PARSER_ERROR"}])
+            return
+        if parts[:2] == ["services", "data"] and parts[3:] == ["composite", "sobjects"]:
+            if not self._data_call("composite"):
+                return
+            status, payload = self.fake.composite_update(body)
+        elif parts[:2] == ["services", "data"] and len(parts) == 6 and parts[3] == "sobjects":
+            if not self._data_call("sobject"):
+                return
+            status, payload = self.fake.sobject_update(parts[4], parts[5], body)
+        else:
+            status, payload = (
+                404,
+                [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}],
+            )
+        self._reply(status, payload)
+
+    def _inspect(self, parts: list[str]) -> None:
+        """Plain JSON views for a person watching the demo: /_fake/state, /_fake/opportunities/<id>."""
+        fake = self.fake
+        with fake.lock:
+            if parts == ["state"]:
+                payload: Any = {
+                    "opportunities": len(fake.state.opportunities),
+                    "calls": dict(fake.calls),
+                    "api_usage": f"{fake.api_used}/{fake.api_limit}",
+                }
+            elif len(parts) == 2 and parts[0] == "opportunities" and parts[1] in fake.state.opportunities:
+                payload = {k: _json_value(v) for k, v in fake.state.opportunities[parts[1]].items()}
+            else:
+                self._reply(404, {"error": "not found"}, data_api=False)
+                return
+        self._reply(200, payload, data_api=False)
