@@ -201,7 +201,7 @@ def sow_create(*, actor: User, issue: ScopingIssue) -> Sow:
         period_of_performance=template.period_of_performance,
         payment_schedule=template.payment_schedule,
         risks=_risks_text(issue),
-        recommendation="",
+        recommendation="**Risks:** \n\n**Negotiation strategy:** ",
         pricing_type=_pricing_type(estimate, template.pricing_type),
         total=estimate.total,
         currency=estimate.currency,

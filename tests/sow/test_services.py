@@ -408,3 +408,102 @@ def test_notifications(em, director, second_director, draft, django_capture_on_c
         services.sow_request_changes(actor=director.user, version=version, comment="Tighten scope")
     assert "Tighten scope" in mail.outbox[1].body
     assert "em.amer@example.com" in mail.outbox[1].to
+
+
+def _to_state(state, em, director, draft):
+    """Bring the draft to `state` through the services, acting as the EM and the director."""
+    version = draft
+    if state == "draft":
+        return version
+    fill(version)
+    services.sow_submit(actor=em.user, version=version)
+    if state == "submitted":
+        return version
+    if state == "changes_requested":
+        return services.sow_request_changes(actor=director.user, version=version, comment="fix")
+    services.sow_approve(actor=director.user, version=version)
+    if state == "approved":
+        return version
+    services.sow_mark_sent(actor=em.user, version=version, sent_on=timezone.localdate(), recipients="cfo")
+    if state == "sent":
+        return version
+    services.sow_mark_signed(
+        actor=em.user,
+        version=version,
+        signed_on=timezone.localdate(),
+        signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes()),
+    )
+    return version
+
+
+# transition -> (state it starts from, callable(actor, version, extra))
+TRANSITIONS = {
+    "reopen": ("changes_requested", lambda actor, v, x: services.sow_reopen(actor=actor.user, version=v)),
+    "revise": ("approved", lambda actor, v, x: services.sow_revise(actor=actor.user, version=v)),
+    "withdraw": (
+        "submitted",
+        lambda actor, v, x: services.sow_withdraw(actor=actor.user, version=v, reason="r"),
+    ),
+    "request_changes": (
+        "submitted",
+        lambda actor, v, x: services.sow_request_changes(actor=actor.user, version=v, comment="c"),
+    ),
+    "mark_sent": (
+        "approved",
+        lambda actor, v, x: services.sow_mark_sent(
+            actor=actor.user, version=v, sent_on=timezone.localdate(), recipients="cfo"
+        ),
+    ),
+    "mark_signed": (
+        "sent",
+        lambda actor, v, x: services.sow_mark_signed(
+            actor=actor.user,
+            version=v,
+            signed_on=timezone.localdate(),
+            signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes()),
+        ),
+    ),
+    "hand_off": (
+        "signed",
+        lambda actor, v, x: services.sow_hand_off(
+            actor=actor.user,
+            version=v,
+            delivery_lead=x,
+            kickoff_date=timezone.localdate(),
+            staffing_confirmed=True,
+        ),
+    ),
+}
+EM_SIDE = {"em", "em_manager", "admin"}
+DIRECTOR_SIDE = {"director", "admin"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+def test_transition_by_role(
+    transition, role, em, em_manager, other_em, leadership, director, admin_person, draft, make_person
+):
+    people = _people(em, em_manager, other_em, leadership, director, admin_person)
+    start, action = TRANSITIONS[transition]
+    version = _to_state(start, em, director, draft)
+    version.refresh_from_db()
+    lead = make_person(Role.PROJECT_MANAGER)
+    allowed = role in (DIRECTOR_SIDE if transition == "request_changes" else EM_SIDE)
+    if allowed:
+        action(people[role], version, lead)
+    else:
+        with pytest.raises(PermissionDenied):
+            action(people[role], version, lead)
+        assert SowVersion.objects.get(pk=version.pk).status == start
+
+
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+def test_transition_refused_from_wrong_state(transition, em, director, draft, make_person):
+    start, action = TRANSITIONS[transition]
+    lead = make_person(Role.PROJECT_MANAGER)
+    wrong = "signed" if transition == "withdraw" else "draft"
+    version = _to_state(wrong, em, director, draft)
+    actor = director if transition == "request_changes" else em
+    with pytest.raises(ValidationError):
+        action(actor, version, lead)
+    assert SowVersion.objects.get(pk=version.pk).status == wrong
