@@ -9,7 +9,7 @@ import sys
 
 from bench.setup import django_setup
 
-BENCHES = ["pipeline", "sow_pdf"]
+BENCHES = ["pipeline", "sow_pdf", "salesforce"]
 
 
 def main(argv: list[str]) -> None:
