@@ -56,3 +56,9 @@ beat: install
 
 clean:
 	rm -rf .venv staticfiles .test-media .pytest_cache
+
+# A fake Salesforce org over HTTPS with the demo opportunities (same ids as `make seed`), for
+# watching the sync locally; prints the settings that point the app at it. Ctrl-C stops it.
+FAKE_SALESFORCE_PORT ?= 8443
+fake-salesforce: seed
+	.venv/bin/python -m tests.fakes --demo --port $(FAKE_SALESFORCE_PORT) $(FAKE_SALESFORCE_ARGS)

@@ -41,16 +41,16 @@ def load_from_demo_database(fake: FakeSalesforce) -> int:
 
     for person in Person.objects.exclude(salesforce_user_id=""):
         fake.add_user(person.salesforce_user_id, name=person.name, email=person.email)
-    owners: dict[str, str] = {}
+    owners: dict[tuple[str, str], str] = {}
     count = 0
     for opp in Opportunity.objects.filter(salesforce_id__startswith="006DM").select_related(
         "account", "engagement_manager"
     ):
         if opp.account.salesforce_id and opp.account.salesforce_id not in fake.state.accounts:
             fake.add_account(opp.account.salesforce_id, name=opp.account.name)
-        owner_key = opp.owner_email or opp.owner_name
-        if owner_key and owner_key not in owners:
-            owners[owner_key] = fake.add_user(name=opp.owner_name or owner_key, email=opp.owner_email)
+        owner_key = (opp.owner_name, opp.owner_email)
+        if any(owner_key) and owner_key not in owners:
+            owners[owner_key] = fake.add_user(name=opp.owner_name, email=opp.owner_email)
         em = opp.engagement_manager
         fake.add_opportunity(
             opp.salesforce_id,

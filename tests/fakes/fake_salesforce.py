@@ -32,7 +32,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlparse
 
 import jwt
 import trustme
@@ -818,8 +818,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeSalesforce/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's name
-        if self.fake.verbose:
-            logger.info("%s %s", self.address_string(), format % args)
+        if self.fake.verbose:  # unquoted, so a person can read the SOQL
+            logger.info("%s", unquote_plus(format % args))
 
     # plumbing
     def _body(self) -> bytes:
