@@ -33,5 +33,8 @@ class PersonAdmin(SimpleHistoryAdmin):
     inlines = [PersonSkillInline]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            # A directory edit based on the old version must now be refused (people.services.person_update).
+            obj.version += 1
         super().save_model(request, obj, form, change)
         person_sync_login_groups(person=obj)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -14,11 +16,21 @@ from core.money import CurrencyField, MoneyField
 from core.roles import Role
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this machine knows (read once; the scan is slow)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise ValidationError(
             "%(value)s is not an IANA time zone (e.g. Europe/London).", params={"value": value}
         )
+
+
+# Roles that deliver engagements and can be staffed on them.
+DELIVERY_ROLES = [Role.PS_ENGINEER, Role.TECHNICAL_ARCHITECT, Role.PROJECT_MANAGER, Role.PARTNER_CONSULTANT]
 
 
 class Region(TimeStampedModel):
@@ -82,21 +94,28 @@ class Person(TimeStampedModel):
     )
     active = models.BooleanField(default=True)
     salesforce_user_id = models.CharField(max_length=18, blank=True, db_index=True)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Optimistic-locking counter.")
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "people"
+        permissions = [("view_directory", "Can browse the people directory")]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:detail", args=[self.pk])
 
 
 class PersonSkill(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skill_levels")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="person_levels")
     level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

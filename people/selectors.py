@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import json
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 
 from core.roles import Role
 from core.types import AnyUser
-from people.models import Person
+from people.models import Person, PersonSkill, Skill
 
 
 def person_for_user(user: AnyUser) -> Person | None:
@@ -27,3 +30,49 @@ def engagement_managers(*, region_id: int | None = None) -> QuerySet[Person]:
     if region_id is not None:
         qs = qs.filter(region_id=region_id)
     return qs.order_by("name")
+
+
+def directory() -> QuerySet[Person]:
+    """People for the directory: region, manager and skills (by name) fetched in a fixed number of queries."""
+    return Person.objects.select_related("region", "manager", "user").prefetch_related(
+        Prefetch("skill_levels", queryset=PersonSkill.objects.select_related("skill").order_by("skill__name"))
+    )
+
+
+def person_for_directory(*, pk: int) -> Person:
+    person = (
+        directory()
+        .prefetch_related(
+            Prefetch("reports", queryset=Person.objects.select_related("region").order_by("name"))
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+def with_language(qs: QuerySet[Person], language: str) -> QuerySet[Person]:
+    """People whose language list holds `language` (any case), on SQLite and PostgreSQL alike.
+
+    Matches the quoted JSON element, so "French" does not match "Frenchish"; the JSON-escaped form
+    covers non-ASCII names as stored by SQLite.
+    """
+    language = " ".join(language.split())
+    if not language:
+        return qs
+    plain = f'"{language}"'
+    escaped = json.dumps(language)
+    q = Q(languages__icontains=plain)
+    if escaped != plain:
+        q |= Q(languages__icontains=escaped)
+    return qs.filter(q)
+
+
+def with_skill(qs: QuerySet[Person], skill: Skill, min_level: int = 1) -> QuerySet[Person]:
+    return qs.filter(skill_levels__skill=skill, skill_levels__level__gte=min_level)
+
+
+def skills() -> list[Skill]:
+    return list(Skill.objects.order_by("name"))
