@@ -26,6 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.has_perm("scoping.view_scopingissue"):
             nav.append({"key": "scoping:board", "label": "Scoping board", "url": reverse("scoping:board")})
             nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})
+        if user.has_perm("people.view_directory"):
+            nav.append({"key": "people:list", "label": "People", "url": reverse("people:list")})
         if user.has_perm("sow.view_sow"):
             nav.append({"key": "sow:list", "label": "SOWs", "url": reverse("sow:list")})
         if user.has_perm("sow.approve_sow"):

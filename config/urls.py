@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("", include("engagements.urls")),
+    path("", include("people.urls")),
     path("", include("scoping.urls")),
     path("", include("sow.urls")),
 ]

@@ -43,6 +43,7 @@ _EDIT_SCOPING = [
 ]
 _VIEW_SOW = ["sow.view_sow", "sow.view_sowversion"]
 _EDIT_SOW = ["sow.add_sow", "sow.change_sow"]
+_DIRECTORY = ["people.view_directory"]
 _CATALOG = [
     "scoping.add_serviceoffering",
     "scoping.change_serviceoffering",
@@ -71,12 +72,13 @@ _EM = [
 # Group name -> permission codenames ("app_label.codename").
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ENGAGEMENT_MANAGER.label: _EM,
-    Role.EM_MANAGER.label: [*_EM, "engagements.manage_em_team"],
+    Role.EM_MANAGER.label: [*_EM, "engagements.manage_em_team", *_DIRECTORY],
     Role.PS_DIRECTOR.label: [
         *_VIEW_PIPELINE,
         *_VIEW_ALL,
         *_VIEW_SCOPING,
         *_VIEW_SOW,
+        *_DIRECTORY,
         "sow.approve_sow",
         "sow.view_sowtemplate",
         "sow.change_sowtemplate",
@@ -84,7 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sow.add_margintarget",
         "sow.change_margintarget",
     ],
-    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING, *_VIEW_SOW],
+    Role.LEADERSHIP.label: [*_VIEW_PIPELINE, *_VIEW_ALL, *_VIEW_SCOPING, *_VIEW_SOW, *_DIRECTORY],
     Role.PRACTICE_MANAGER.label: [
         *_VIEW_PIPELINE,
         *_VIEW_ALL,
@@ -109,6 +111,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_SOW,
         "people.add_person",
         "people.change_person",
+        *_DIRECTORY,
+        "people.view_skill",
+        "people.add_skill",
+        "people.change_skill",
+        "people.view_personskill",
+        "people.add_personskill",
+        "people.change_personskill",
+        "people.delete_personskill",
     ],
 }
 
