@@ -184,6 +184,11 @@ def seed(people: dict[str, Person], *, count: int = 150) -> int:
             )
         else:
             is_closed, is_won = False, False
+        today = timezone.localdate()
+        if is_closed and close_date > today:
+            # A deal closes on the day it is won or lost, never in the future.
+            span = max(0, (today - quarter.start).days)
+            close_date = quarter.start + dt.timedelta(days=int(span * rng.random()))
         stage = (
             ("Closed Won" if is_won else "Closed Lost")
             if is_closed
