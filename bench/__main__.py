@@ -9,7 +9,7 @@ import sys
 
 from bench.setup import django_setup
 
-BENCHES = ["pipeline", "sow_pdf", "salesforce"]
+BENCHES = ["pipeline", "sow_pdf", "salesforce", "forecast"]
 
 
 def main(argv: list[str]) -> None:

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from engagements.views import home
+from config.views import home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("scoping.urls")),
     path("", include("sow.urls")),
+    path("", include("forecasting.urls")),
 ]
 
 if settings.DEBUG:

@@ -33,7 +33,7 @@ def stale_cutoff() -> dt.datetime:
 def available_scopes(user: AnyUser) -> list[tuple[str, str]]:
     """The pipeline views a user may switch between, in menu order."""
     scopes = []
-    if person_for_user(user) is not None and user.has_perm("engagements.change_em_fields"):
+    if user.has_perm("engagements.change_em_fields") and person_for_user(user) is not None:
         scopes.append((Scope.MINE, "My pipeline"))
     if user.has_perm("engagements.manage_em_team") or user.is_superuser:
         scopes += [(Scope.TEAM, "My team"), (Scope.UNASSIGNED, "Unassigned")]

@@ -100,6 +100,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "core.staticfinders.PackageFileFinder",
+]
+# Single files served straight from installed packages: static path -> (package, file in it).
+PACKAGE_STATIC_FILES = {"vendor/plotly.min.js": ("plotly", "package_data/plotly.min.js")}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
@@ -207,3 +214,8 @@ SALESFORCE_LOCK_TTL_SECONDS = env.int("SALESFORCE_LOCK_TTL_SECONDS", default=360
 SOW_DEFAULT_MARGIN_TARGET = env("SOW_DEFAULT_MARGIN_TARGET", default="35")
 SOW_PACKAGED_DELIVERY_ROLE = env("SOW_PACKAGED_DELIVERY_ROLE", default="Senior Engineer")
 SOW_PDF_TEMPLATE = "sow/pdf.html"
+
+# Forecast: totals are converted to this currency with the admin's exchange rates; the weekly
+# snapshot runs Monday 06:00 in this time zone.
+CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="USD")
+FORECAST_SNAPSHOT_TIME_ZONE = env("FORECAST_SNAPSHOT_TIME_ZONE", default="UTC")

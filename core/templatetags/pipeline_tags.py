@@ -38,3 +38,18 @@ def sort_link(current: str, key: str, query: str) -> str:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def percent(value: Decimal | None) -> str:
+    """ "42.5 %" (one decimal), or a dash when there is nothing to divide."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):.1f} %"
+
+
+@register.filter
+def ratio(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value):.2f}×"

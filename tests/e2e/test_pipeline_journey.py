@@ -78,6 +78,7 @@ def test_em_confirms_unchanged_and_edits_on_detail_page(page, live_server, log_i
 
 def test_leadership_sees_no_edit_control_and_post_is_refused(page, live_server, log_in, pipeline):
     log_in(page, "leadership")
+    page.get_by_role("link", name="All opportunities").first.click()
     expect(page.get_by_role("heading", name="All opportunities")).to_be_visible()
     row = page.locator(f"#opp-{pipeline.pk}")
     expect(row).to_contain_text("Acme Logistics — Migration")

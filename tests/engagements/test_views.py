@@ -457,7 +457,8 @@ def test_unassigned_query_count_constant(people, region_amer):
 def test_home_redirects_by_role(people):
     assert client_for(people["em"]).get("/").url.endswith("scope=mine")
     assert client_for(people["em_manager"]).get("/").url.endswith("scope=team")
-    assert client_for(people["leadership"]).get("/").url.endswith("scope=all")
+    assert client_for(people["leadership"]).get("/").url == "/forecast/"
+    assert client_for(people["psops"]).get("/").url.endswith("scope=all")
 
 
 def test_user_without_role_gets_friendly_403(make_person):

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from core.roles import sync_role_groups
 from engagements import demo as engagements_demo
+from forecasting import demo as forecasting_demo
 from people import demo as people_demo
 from scoping import demo as scoping_demo
 from sow import demo as sow_demo
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             scoping_demo.seed_issues()
             sow_demo.seed_templates()
             sow_demo.seed_sows()
+            forecasting_demo.seed_rates_and_plans()
+            forecasting_demo.seed_history()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
         self.stdout.write(f"Demo logins (password for all: {people_demo.DEMO_PASSWORD}):")
         for username, label in people_demo.demo_logins():

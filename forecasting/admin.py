@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from forecasting.forms import PlanImportForm
+from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
+from forecasting.services import plan_import, snapshot_take
+
+
+@admin.register(BookingsPlan)
+class BookingsPlanAdmin(admin.ModelAdmin):
+    list_display = ["quarter", "region", "engagement_manager", "amount", "currency"]
+    list_filter = ["quarter", "region"]
+    list_select_related = ["region", "engagement_manager"]
+    autocomplete_fields = ["engagement_manager"]
+    change_list_template = "admin/forecasting/bookingsplan/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="forecasting_bookingsplan_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PlanImportForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > 2 * 1024 * 1024:
+                errors = ["The file is larger than 2 MB."]
+            else:
+                try:
+                    result = plan_import(actor=request.user, data=upload.read())  # type: ignore[arg-type]
+                except ValidationError as exc:
+                    errors = exc.messages
+                else:
+                    self.message_user(
+                        request,
+                        f"Plans imported: {result.created} created, {result.updated} updated.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:forecasting_bookingsplan_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import bookings plans",
+            "form": form,
+            "errors": errors,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/forecasting/bookingsplan/import.html", context)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "effective_date"]
+    list_filter = ["currency"]
+    date_hierarchy = "effective_date"
+
+
+@admin.register(ForecastSnapshot)
+class ForecastSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["week", "taken_at", "rows_count"]
+    readonly_fields = ["week", "taken_at", "rows_count"]
+    change_list_template = "admin/forecasting/forecastsnapshot/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "take/", self.admin_site.admin_view(self.take_view), name="forecasting_forecastsnapshot_take"
+            ),
+            *super().get_urls(),
+        ]
+
+    def take_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))
+        try:
+            snapshot = snapshot_take(actor=request.user)  # type: ignore[arg-type]
+        except PermissionDenied:
+            raise
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request, f"{snapshot}: {snapshot.rows_count} opportunities stored.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))

@@ -1,0 +1,521 @@
+"""The forecast's figures, from the live pipeline or a stored weekly snapshot.
+
+Every figure is defined once (METRICS) both as a database filter (for drill-downs) and as a test
+on aggregated groups (for totals), so a drill-down's total always equals its figure. Amounts are
+converted to the corporate currency with the rate in force on the as-of date; amounts without a
+rate are left out of every total and reported as a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.fiscal import FiscalQuarter
+from engagements.models import CONFIDENCE_RANK, Confidence, Opportunity
+from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+COLOURS = [Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY]
+
+
+def corporate_currency() -> str:
+    return str(getattr(settings, "CORPORATE_CURRENCY", "USD"))
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    q: Q  # over the unified source fields (s_*)
+    test: Callable[[dict[str, Any]], bool]  # over an aggregated group
+
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in [
+        Metric("closed_won", "Closed won", Q(s_won=True), lambda g: bool(g["s_won"])),
+        Metric(
+            "commit",
+            "Commit (Green)",
+            Q(s_closed=False, s_conf=Confidence.GREEN),
+            lambda g: not g["s_closed"] and g["s_conf"] == Confidence.GREEN,
+        ),
+        Metric(
+            "best_case",
+            "Best case (Green + Amber)",
+            Q(s_closed=False, s_conf__in=[Confidence.GREEN, Confidence.AMBER]),
+            lambda g: not g["s_closed"] and g["s_conf"] in (Confidence.GREEN, Confidence.AMBER),
+        ),
+        Metric("pipeline", "Pipeline (all open)", Q(s_closed=False), lambda g: not g["s_closed"]),
+    ]
+}
+
+
+def _open_in(colour: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda group: not group["s_closed"] and group["s_conf"] == colour
+
+
+for _colour in COLOURS:
+    METRICS[f"open_{_colour.lower()}"] = Metric(
+        f"open_{_colour.lower()}", f"Open {_colour}", Q(s_closed=False, s_conf=_colour), _open_in(_colour)
+    )
+METRICS["stale"] = Metric(
+    "stale",
+    "Stale calls",
+    Q(s_closed=False, s_stale=True),
+    lambda g: not g["s_closed"] and bool(g["s_stale"]),
+)
+
+
+# --------------------------------------------------------------------------- rates
+
+
+class RateBook:
+    """Every exchange rate, loaded once per request; `on(date)` gives the rates in force that day."""
+
+    def __init__(self, rows: Iterable[tuple[str, Decimal, dt.date]]) -> None:
+        self.rows = list(rows)
+        self._cache: dict[dt.date, Rates] = {}
+
+    @classmethod
+    def load(cls) -> RateBook:
+        return cls(ExchangeRate.objects.values_list("currency", "rate", "effective_date"))
+
+    def on(self, day: dt.date) -> Rates:
+        if day not in self._cache:
+            self._cache[day] = Rates(self.rows, day)
+        return self._cache[day]
+
+
+class Rates:
+    """Exchange rates in force on a date."""
+
+    def __init__(self, rows: Iterable[tuple[str, Decimal, dt.date]], on: dt.date) -> None:
+        self.corporate = corporate_currency()
+        self.on = on
+        self._rates: dict[str, Decimal] = {}
+        for currency, rate, effective in sorted(rows, key=lambda r: r[2]):
+            if effective <= on:
+                self._rates[currency] = rate
+
+    @classmethod
+    def on_date(cls, on: dt.date) -> Rates:
+        return cls(
+            ExchangeRate.objects.filter(effective_date__lte=on).values_list(
+                "currency", "rate", "effective_date"
+            ),
+            on,
+        )
+
+    def rate(self, currency: str) -> Decimal | None:
+        if currency == self.corporate:
+            return Decimal("1")
+        return self._rates.get(currency)
+
+    def convert(self, amount: Decimal, currency: str) -> Decimal | None:
+        rate = self.rate(currency)
+        return None if rate is None else Decimal(amount) * rate
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass
+class Source:
+    """Where figures come from: the live pipeline or one snapshot, with its as-of moment."""
+
+    snapshot: ForecastSnapshot | None
+    as_of: dt.datetime
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return timezone.localtime(self.as_of).date()
+
+    @property
+    def label(self) -> str:
+        return "live" if self.snapshot is None else f"week of {self.snapshot.week:%Y-%m-%d}"
+
+    def rows(self) -> QuerySet[Any]:
+        stale_before = self.as_of - dt.timedelta(days=settings.STALE_AFTER_DAYS)
+        if self.snapshot is None:
+            qs: QuerySet[Any] = Opportunity.objects.filter(removed_in_salesforce_at__isnull=True).annotate(
+                s_amount=Coalesce(
+                    F("amount"), Value(ZERO), output_field=DecimalField(max_digits=14, decimal_places=2)
+                ),
+                s_currency=F("currency"),
+                s_close=F("close_date"),
+                s_won=F("is_won"),
+                s_closed=F("is_closed"),
+                s_conf=F("em_confidence"),
+                s_em=F("engagement_manager_id"),
+                s_region=F("region_id"),
+                s_reviewed=F("em_reviewed_at"),
+                s_opp=F("id"),
+                s_name=F("name"),
+                s_account=F("account__name"),
+                s_stage=F("stage"),
+            )
+        else:
+            qs = ForecastSnapshotRow.objects.filter(snapshot=self.snapshot).annotate(
+                s_amount=F("amount"),
+                s_currency=F("currency"),
+                s_close=F("close_date"),
+                s_won=F("is_won"),
+                s_closed=F("is_closed"),
+                s_conf=F("confidence"),
+                s_em=F("engagement_manager_id"),
+                s_region=F("region_id"),
+                s_reviewed=F("em_reviewed_at"),
+                s_opp=F("opportunity_id"),
+                s_name=F("name"),
+                s_account=F("account_name"),
+                s_stage=F("stage"),
+            )
+        return qs.annotate(
+            s_stale=Case(
+                When(Q(s_reviewed__isnull=True) | Q(s_reviewed__lt=stale_before), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+
+
+def source_for(week: dt.date | None, snapshots: Iterable[ForecastSnapshot] | None = None) -> Source:
+    """The live source, or the snapshot of `week` (looked up in `snapshots` when given)."""
+    if week is None:
+        return Source(None, timezone.now())
+    if snapshots is not None:
+        snapshot = next((s for s in snapshots if s.week == week), None)
+    else:
+        snapshot = ForecastSnapshot.objects.filter(week=week).first()
+    if snapshot is None:
+        raise ForecastSnapshot.DoesNotExist(f"No snapshot for the week of {week:%Y-%m-%d}.")
+    return Source(snapshot, snapshot.taken_at)
+
+
+def in_quarter(quarter: FiscalQuarter) -> Q:
+    return Q(s_close__gte=quarter.start, s_close__lte=quarter.end)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Money:
+    """A corporate-currency total and what could not be converted."""
+
+    amount: Decimal = ZERO
+    count: int = 0
+    unconverted: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, total: Decimal, count: int, currency: str, rates: Rates) -> None:
+        self.add_converted(total, rates.convert(total, currency), count, currency)
+
+    def add_converted(self, total: Decimal, converted: Decimal | None, count: int, currency: str) -> None:
+        self.count += count
+        if converted is None:
+            self.unconverted[currency] = self.unconverted.get(currency, ZERO) + total
+        else:
+            self.amount += converted
+
+
+@dataclass
+class Figures:
+    metrics: dict[str, Money]
+    plan: Decimal | None
+    colour_counts: dict[str, int]
+    open_count: int
+    stale_count: int
+
+    def __getitem__(self, key: str) -> Money:
+        return self.metrics[key]
+
+    @property
+    def attainment_percent(self) -> Decimal | None:
+        if not self.plan:
+            return None
+        return self.metrics["closed_won"].amount / self.plan * HUNDRED
+
+    @property
+    def gap(self) -> Decimal | None:
+        if self.plan is None:
+            return None
+        return self.plan - self.metrics["closed_won"].amount
+
+    @property
+    def coverage(self) -> Decimal | None:
+        """Open pipeline divided by the gap still to close (None when there is no gap)."""
+        gap = self.gap
+        if gap is None or gap <= 0:
+            return None
+        return self.metrics["pipeline"].amount / gap
+
+    @property
+    def grey_share_percent(self) -> Decimal | None:
+        if not self.open_count:
+            return None
+        return Decimal(self.colour_counts.get(Confidence.GREY, 0)) / Decimal(self.open_count) * HUNDRED
+
+
+def _empty_figures(plan: Decimal | None) -> Figures:
+    return Figures({key: Money() for key in METRICS}, plan, dict.fromkeys(COLOURS, 0), 0, 0)
+
+
+def _add_group(figures: Figures, group: dict[str, Any], keys: list[str], converted: Decimal | None) -> None:
+    total = group["total"] or ZERO
+    for key in keys:
+        figures.metrics[key].add_converted(total, converted, group["n"], group["s_currency"])
+    if not group["s_closed"]:
+        figures.open_count += group["n"]
+        figures.colour_counts[group["s_conf"]] = figures.colour_counts.get(group["s_conf"], 0) + group["n"]
+        if group["s_stale"]:
+            figures.stale_count += group["n"]
+
+
+@dataclass
+class Breakdown:
+    key: int | None
+    name: str
+    figures: Figures
+
+
+@dataclass
+class Dashboard:
+    quarter: FiscalQuarter
+    source: Source
+    corporate_currency: str
+    overall: Figures
+    by_region: list[Breakdown]
+    by_em: list[Breakdown]
+    warnings: list[str]
+    closing: list[tuple[dt.date, Decimal, Decimal]] = field(default_factory=list)
+
+
+def _closing_weeks(quarter: FiscalQuarter) -> dict[dt.date, list[Decimal]]:
+    weeks: dict[dt.date, list[Decimal]] = {}
+    week = quarter.start - dt.timedelta(days=quarter.start.weekday())
+    while week <= quarter.end:
+        weeks[week] = [ZERO, ZERO]
+        week += dt.timedelta(days=7)
+    return weeks
+
+
+def _plans(
+    quarter: FiscalQuarter, rates: Rates
+) -> tuple[Decimal | None, dict[int, Decimal], dict[int, Decimal], list[str]]:
+    overall: Decimal | None = None
+    by_region: dict[int, Decimal] = {}
+    by_em: dict[int, Decimal] = {}
+    warnings = []
+    for plan in BookingsPlan.objects.filter(quarter=quarter.label):
+        amount = rates.convert(plan.amount, plan.currency)
+        if amount is None:
+            warnings.append(f"No exchange rate for {plan.currency}: the plan {plan} is left out.")
+            continue
+        if plan.engagement_manager_id:
+            by_em[plan.engagement_manager_id] = by_em.get(plan.engagement_manager_id, ZERO) + amount
+        elif plan.region_id:
+            by_region[plan.region_id] = by_region.get(plan.region_id, ZERO) + amount
+        else:
+            overall = (overall or ZERO) + amount
+    if overall is None and by_region:
+        overall = sum(by_region.values(), ZERO)
+    return overall, by_region, by_em, warnings
+
+
+def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = None) -> Dashboard:
+    """Headline figures, by region, by EM and by close week, for one quarter from one source
+    (one aggregate query, one for the plans, and the rates unless a rate book is given)."""
+    rates = (book or RateBook.load()).on(source.as_of_date)
+    plan, region_plans, em_plans, warnings = _plans(quarter, rates)
+    overall = _empty_figures(plan)
+    regions: dict[int | None, Breakdown] = {}
+    ems: dict[int | None, Breakdown] = {}
+    groups = (
+        source.rows()
+        .filter(in_quarter(quarter))
+        .values(
+            "s_close",
+            "s_region",
+            "s_em",
+            "s_conf",
+            "s_currency",
+            "s_won",
+            "s_closed",
+            "s_stale",
+            "region__code",
+            "engagement_manager__name",
+        )
+        .annotate(n=Count("pk"), total=Sum("s_amount"))
+        .order_by()
+    )
+    closing = _closing_weeks(quarter)
+    for group in groups:
+        keys = [metric.key for metric in METRICS.values() if metric.test(group)]
+        converted = rates.convert(group["total"] or ZERO, group["s_currency"])
+        _add_group(overall, group, keys, converted)
+        if (group["s_won"] or not group["s_closed"]) and converted is not None:
+            monday = group["s_close"] - dt.timedelta(days=group["s_close"].weekday())
+            closing[monday][0 if group["s_won"] else 1] += converted
+        region = regions.setdefault(
+            group["s_region"],
+            Breakdown(
+                group["s_region"],
+                group["region__code"] or "No region",
+                _empty_figures(region_plans.get(group["s_region"] or 0)),
+            ),
+        )
+        _add_group(region.figures, group, keys, converted)
+        em = ems.setdefault(
+            group["s_em"],
+            Breakdown(
+                group["s_em"],
+                group["engagement_manager__name"] or "Unassigned",
+                _empty_figures(em_plans.get(group["s_em"] or 0)),
+            ),
+        )
+        _add_group(em.figures, group, keys, converted)
+    unconverted: dict[str, Decimal] = defaultdict(Decimal)
+    for metric in ("closed_won", "pipeline"):
+        for currency, amount in overall.metrics[metric].unconverted.items():
+            unconverted[currency] += amount
+    for currency, amount in sorted(unconverted.items()):
+        warnings.append(
+            f"No exchange rate for {currency} on {source.as_of_date:%Y-%m-%d}: {currency} {amount:,.2f} "
+            f"is left out of the totals. Add a rate in the admin."
+        )
+    return Dashboard(
+        quarter=quarter,
+        source=source,
+        corporate_currency=rates.corporate,
+        overall=overall,
+        by_region=sorted(regions.values(), key=lambda b: b.name),
+        by_em=sorted(ems.values(), key=lambda b: (b.key is None, b.name)),
+        warnings=warnings,
+        closing=[(week, won, open_) for week, (won, open_) in closing.items()],
+    )
+
+
+# --------------------------------------------------------------------------- drill-down
+
+
+@dataclass
+class DrillRow:
+    opportunity_id: int | None
+    name: str
+    account: str
+    close_date: dt.date
+    stage: str
+    confidence: str
+    amount: Decimal
+    currency: str
+    converted: Decimal | None
+
+
+def drill_down(
+    quarter: FiscalQuarter,
+    source: Source,
+    metric: str,
+    *,
+    region: int | None = None,
+    em: int | None = None,
+    unassigned: bool = False,
+    no_region: bool = False,
+    book: RateBook | None = None,
+) -> tuple[list[DrillRow], Money]:
+    """The rows behind one figure, and their total computed the same way as the figure."""
+    rates = (book or RateBook.load()).on(source.as_of_date)
+    qs = source.rows().filter(in_quarter(quarter)).filter(METRICS[metric].q)
+    if region is not None:
+        qs = qs.filter(s_region=region)
+    if no_region:
+        qs = qs.filter(s_region__isnull=True)
+    if em is not None:
+        qs = qs.filter(s_em=em)
+    if unassigned:
+        qs = qs.filter(s_em__isnull=True)
+    total = Money()
+    rows = []
+    for row in qs.values(
+        "s_opp", "s_name", "s_account", "s_close", "s_stage", "s_conf", "s_amount", "s_currency"
+    ).order_by("s_close", "s_name"):
+        total.add(row["s_amount"], 1, row["s_currency"], rates)
+        rows.append(
+            DrillRow(
+                row["s_opp"],
+                row["s_name"],
+                row["s_account"],
+                row["s_close"],
+                row["s_stage"],
+                row["s_conf"],
+                row["s_amount"],
+                row["s_currency"],
+                rates.convert(row["s_amount"], row["s_currency"]),
+            )
+        )
+    return rows, total
+
+
+# --------------------------------------------------------------------------- trend and closing weeks
+
+
+@dataclass
+class TrendPoint:
+    week: dt.date
+    closed_won: Decimal
+    commit: Decimal
+    best_case: Decimal
+    plan: Decimal | None
+
+
+def trend(quarter: FiscalQuarter, plan: Decimal | None, book: RateBook | None = None) -> list[TrendPoint]:
+    """Closed won, Commit and Best case at each snapshot week of the quarter (one query, plus the
+    rates unless a rate book is given)."""
+    book = book or RateBook.load()
+    groups = (
+        ForecastSnapshotRow.objects.filter(
+            snapshot__week__gte=quarter.start - dt.timedelta(days=6),
+            snapshot__week__lte=quarter.end,
+            close_date__gte=quarter.start,
+            close_date__lte=quarter.end,
+        )
+        .values("snapshot__week", "snapshot__taken_at", "confidence", "currency", "is_won", "is_closed")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    points: dict[dt.date, dict[str, Decimal]] = {}
+    for group in groups:
+        week = group["snapshot__week"]
+        rates = book.on(timezone.localtime(group["snapshot__taken_at"]).date())
+        converted = rates.convert(group["total"] or ZERO, group["currency"])
+        if converted is None:
+            continue
+        point = points.setdefault(week, {"closed_won": ZERO, "commit": ZERO, "best_case": ZERO})
+        if group["is_won"]:
+            point["closed_won"] += converted
+        elif not group["is_closed"]:
+            if group["confidence"] == Confidence.GREEN:
+                point["commit"] += converted
+            if group["confidence"] in (Confidence.GREEN, Confidence.AMBER):
+                point["best_case"] += converted
+    return [
+        TrendPoint(week, v["closed_won"], v["commit"], v["best_case"], plan)
+        for week, v in sorted(points.items())
+    ]
+
+
+__all__ = ["CONFIDENCE_RANK", "METRICS", "Rates", "Source", "dashboard", "drill_down", "source_for"]

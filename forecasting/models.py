@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from core.models import TimeStampedModel
+from core.money import CurrencyField, MoneyField
+from engagements.models import Confidence, Opportunity
+from people.models import Person, Region
+
+
+class BookingsPlan(TimeStampedModel):
+    """The bookings target for a fiscal quarter: overall (no region, no EM), per region or per EM."""
+
+    quarter = models.CharField(max_length=8, help_text="Fiscal quarter label, e.g. FY27-Q3.")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="plans")
+    engagement_manager = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="plans"
+    )
+    amount = MoneyField(validators=[MinValueValidator(Decimal("0"))])
+    currency = CurrencyField(default="USD")
+
+    class Meta:
+        ordering = ["quarter", "region", "engagement_manager"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quarter", "region", "engagement_manager"],
+                name="bookingsplan_unique_scope",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.engagement_manager or self.region or "overall"
+        return f"{self.quarter} {scope}: {self.currency} {self.amount:,.2f}"
+
+
+class ExchangeRate(models.Model):
+    """How many units of the corporate currency one unit of `currency` is worth, from a date on."""
+
+    currency = CurrencyField()
+    rate = models.DecimalField(
+        max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+    )
+    effective_date = models.DateField()
+
+    class Meta:
+        ordering = ["currency", "-effective_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "effective_date"], name="exchangerate_currency_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} (from {self.effective_date})"
+
+
+class ForecastSnapshot(models.Model):
+    """The pipeline as it stood in one week (taken Monday morning by Celery beat)."""
+
+    week = models.DateField(unique=True, help_text="Monday of the week the snapshot stands for.")
+    taken_at = models.DateTimeField()
+    rows_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-week"]
+        permissions = [("view_dashboard", "Can view the forecast dashboard")]
+
+    def __str__(self) -> str:
+        return f"Snapshot of week {self.week:%Y-%m-%d}"
+
+
+class ForecastSnapshotRow(models.Model):
+    snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.CASCADE, related_name="rows")
+    opportunity = models.ForeignKey(Opportunity, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=255)
+    account_name = models.CharField(max_length=255)
+    amount = MoneyField(default=Decimal("0"))
+    currency = CurrencyField()
+    close_date = models.DateField()
+    stage = models.CharField(max_length=100)
+    is_closed = models.BooleanField()
+    is_won = models.BooleanField()
+    confidence = models.CharField(max_length=5, choices=Confidence.choices)
+    engagement_manager = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    region = models.ForeignKey(Region, null=True, on_delete=models.SET_NULL, related_name="+")
+    em_reviewed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "close_date"], name="snaprow_snapshot_close_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot}: {self.name}"

@@ -1,0 +1,165 @@
+"""Writes for the forecast: weekly snapshots and bookings-plan imports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.fiscal import FiscalQuarter
+from core.money import CURRENCY_CODES
+from engagements.models import Opportunity
+from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
+from people.models import Person, Region
+
+
+def snapshot_time_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(getattr(settings, "FORECAST_SNAPSHOT_TIME_ZONE", settings.TIME_ZONE))
+
+
+def week_of(moment: dt.datetime | None = None) -> dt.date:
+    """Monday of the week `moment` falls in, in the snapshot time zone."""
+    local = (moment or timezone.now()).astimezone(snapshot_time_zone()).date()
+    return local - dt.timedelta(days=local.weekday())
+
+
+@transaction.atomic
+def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> ForecastSnapshot:
+    """Store one row per opportunity in scope for the week: every open one (any close date) and
+    those closed in the week's fiscal quarter. Re-running for a week replaces its rows."""
+    if actor is not None and not (actor.is_superuser or actor.has_perm("forecasting.add_forecastsnapshot")):
+        raise PermissionDenied("Only administrators take forecast snapshots by hand.")
+    week = week or week_of()
+    if week.weekday() != 0:
+        week = week - dt.timedelta(days=week.weekday())
+    if week > week_of():
+        raise ValidationError("A snapshot cannot be taken for a future week.", code="future")
+    quarter = FiscalQuarter.for_date(week)
+    snapshot, _ = ForecastSnapshot.objects.select_for_update().get_or_create(
+        week=week, defaults={"taken_at": timezone.now()}
+    )
+    ForecastSnapshotRow.objects.filter(snapshot=snapshot).delete()
+    in_scope = (
+        Opportunity.objects.filter(removed_in_salesforce_at__isnull=True)
+        .filter(Q(is_closed=False) | Q(close_date__gte=quarter.start, close_date__lte=quarter.end))
+        .select_related("account")
+    )
+    rows = [
+        ForecastSnapshotRow(
+            snapshot=snapshot,
+            opportunity_id=opp.pk,
+            name=opp.name,
+            account_name=opp.account.name,
+            amount=opp.amount or Decimal("0"),
+            currency=opp.currency,
+            close_date=opp.close_date,
+            stage=opp.stage,
+            is_closed=opp.is_closed,
+            is_won=opp.is_won,
+            confidence=opp.em_confidence,
+            engagement_manager_id=opp.engagement_manager_id,
+            region_id=opp.region_id,
+            em_reviewed_at=opp.em_reviewed_at,
+        )
+        for opp in in_scope.iterator(chunk_size=2000)
+    ]
+    ForecastSnapshotRow.objects.bulk_create(rows, batch_size=2000)
+    snapshot.taken_at = timezone.now()
+    snapshot.rows_count = len(rows)
+    snapshot.save(update_fields=["taken_at", "rows_count"])
+    return snapshot
+
+
+@dataclass
+class PlanImportResult:
+    created: int
+    updated: int
+
+
+_HEADER = ["quarter", "region", "em_email", "amount", "currency"]
+
+
+@transaction.atomic
+def plan_import(*, actor: User, data: bytes) -> PlanImportResult:
+    """Import bookings plans from CSV (quarter, region code, EM email, amount, currency).
+
+    Every row is checked first; any bad row refuses the whole file with its line number.
+    """
+    if not (actor.is_superuser or actor.has_perm("forecasting.add_bookingsplan")):
+        raise PermissionDenied("Only plan owners import bookings plans.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The file is not UTF-8 text.", code="encoding") from None
+    reader = csv.reader(io.StringIO(text))
+    rows = list(reader)
+    if not rows or [h.strip().lower() for h in rows[0][:5]] != _HEADER:
+        raise ValidationError(f"The first line must be the header: {','.join(_HEADER)}", code="header")
+    regions = {r.code.lower(): r for r in Region.objects.all()}
+    people = {p.email.lower(): p for p in Person.objects.all()}
+    errors: list[str] = []
+    parsed: list[tuple[str, Region | None, Person | None, Decimal, str]] = []
+    seen: set[tuple[str, int | None, int | None]] = set()
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        row = [*row, "", "", "", "", ""][:5]
+        quarter_text, region_text, em_text, amount_text, currency_text = (cell.strip() for cell in row)
+        problems = []
+        try:
+            quarter = FiscalQuarter.parse(quarter_text).label
+        except ValueError:
+            problems.append(f"quarter “{quarter_text[:20]}” is not like FY27-Q3")
+            quarter = ""
+        region = regions.get(region_text.lower()) if region_text else None
+        if region_text and region is None:
+            problems.append(f"unknown region “{region_text[:30]}”")
+        person = people.get(em_text.lower()) if em_text else None
+        if em_text and person is None:
+            problems.append(f"no person with email “{em_text[:60]}”")
+        try:
+            amount = Decimal(amount_text.replace(",", ""))
+            if (
+                not amount.is_finite()
+                or amount < 0
+                or amount != amount.quantize(Decimal("0.01"))
+                or amount > Decimal("999999999999.99")
+            ):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            problems.append(f"amount “{amount_text[:20]}” is not a positive number with at most 2 decimals")
+            amount = Decimal("0")
+        currency = (currency_text or settings.CORPORATE_CURRENCY).upper()
+        if currency not in CURRENCY_CODES:
+            problems.append(f"unknown currency “{currency_text[:5]}”")
+        key = (quarter, region.pk if region else None, person.pk if person else None)
+        if not problems and key in seen:
+            problems.append("the same quarter, region and EM appear twice")
+        seen.add(key)
+        if problems:
+            errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+        else:
+            parsed.append((quarter, region, person, amount, currency))
+    if errors:
+        raise ValidationError(errors, code="bad_rows")
+    created = updated = 0
+    for quarter, region, person, amount, currency in parsed:
+        _, was_created = BookingsPlan.objects.update_or_create(
+            quarter=quarter,
+            region=region,
+            engagement_manager=person,
+            defaults={"amount": amount, "currency": currency},
+        )
+        created += was_created
+        updated += not was_created
+    return PlanImportResult(created, updated)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from forecasting import views
+
+app_name = "forecasting"
+
+urlpatterns = [
+    path("forecast/", views.dashboard, name="dashboard"),
+    path("forecast/opportunities/", views.drill, name="drill"),
+    path("forecast/export/<slug:table>.csv", views.export, name="export"),
+    path("forecast/calibration/", views.calibration, name="calibration"),
+]

@@ -1,0 +1,335 @@
+"""The leadership dashboard, its drill-downs and exports, and EM calibration (read-only)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from core.csv import safe_row
+from core.fiscal import FiscalQuarter
+from core.money import quantize_cents
+from core.types import HtmxHttpRequest
+from forecasting import calibration as calibration_mod
+from forecasting import changes as changes_mod
+from forecasting import figures, selectors
+from forecasting.forms import DashboardForm, DrillForm
+
+
+def _check(request: HtmxHttpRequest) -> None:
+    if not (request.user.is_superuser or request.user.has_perm("forecasting.view_dashboard")):
+        raise PermissionDenied("The forecast dashboard is for leadership, PS Directors and EM Managers.")
+
+
+def _selection(request: HtmxHttpRequest, weeks: list[dt.date]) -> tuple[FiscalQuarter, dt.date | None]:
+    form = DashboardForm(request.GET, weeks=weeks)
+    if form.is_valid():
+        return form.cleaned_data["quarter"], form.cleaned_data["week"]
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    quarter = form.cleaned_data.get("quarter") or FiscalQuarter.current()
+    return quarter, form.cleaned_data.get("week")
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else float(quantize_cents(value))
+
+
+def _drill_url(quarter: FiscalQuarter, week: dt.date | None, metric: str, **extra: Any) -> str:
+    params = {"quarter": quarter.label, "week": week.isoformat() if week else "live", "metric": metric}
+    params.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return f"{reverse('forecasting:drill')}?{urlencode(params)}"
+
+
+def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
+    snapshots = selectors.snapshots()
+    weeks = [snapshot.week for snapshot in snapshots]
+    quarter, week = _selection(request, weeks)
+    book = figures.RateBook.load()
+    source = figures.source_for(week, snapshots)
+    board = figures.dashboard(quarter, source, book)
+    previous_week = changes_mod.previous_week(week, weeks)
+    changes = (
+        changes_mod.compare(quarter, figures.source_for(previous_week, snapshots), source, book)
+        if previous_week
+        else None
+    )
+    trend = figures.trend(quarter, board.overall.plan, book)
+    closing = board.closing
+    for breakdown in board.by_region:
+        breakdown.links = {  # type: ignore[attr-defined]
+            key: _drill_url(
+                quarter, week, key, region=breakdown.key, scope="" if breakdown.key else "no_region"
+            )
+            for key in figures.METRICS
+        }
+    for breakdown in board.by_em:
+        breakdown.links = {  # type: ignore[attr-defined]
+            key: _drill_url(quarter, week, key, em=breakdown.key, scope="" if breakdown.key else "unassigned")
+            for key in figures.METRICS
+        }
+    return {
+        "board": board,
+        "quarter": quarter,
+        "week": week,
+        "weeks": weeks,
+        "quarters": selectors.quarter_options(),
+        "previous_week": previous_week,
+        "changes": changes,
+        "trend": trend,
+        "closing": closing,
+        "links": {key: _drill_url(quarter, week, key) for key in figures.METRICS},
+        "query": urlencode({"quarter": quarter.label, "week": week.isoformat() if week else "live"}),
+        "charts": {
+            "trend": {
+                "weeks": [p.week.isoformat() for p in trend],
+                "closed_won": [_f(p.closed_won) for p in trend],
+                "commit": [_f(p.commit) for p in trend],
+                "best_case": [_f(p.best_case) for p in trend],
+                "plan": [_f(p.plan) for p in trend],
+            },
+            "closing": {
+                "weeks": [w.isoformat() for w, _, _ in closing],
+                "won": [_f(won) for _, won, _ in closing],
+                "open": [_f(open_) for _, _, open_ in closing],
+            },
+            "waterfall": {
+                "labels": [
+                    "Last week's Commit",
+                    *[label for _, label, _ in changes.waterfall],
+                    "This week's Commit",
+                ],
+                "measures": ["absolute", *["relative" for _ in changes.waterfall], "total"],
+                "values": [
+                    _f(changes.waterfall_start),
+                    *[_f(v) for _, _, v in changes.waterfall],
+                    _f(changes.waterfall_end),
+                ],
+            }
+            if changes
+            else None,
+            "currency": board.corporate_currency,
+        },
+    }
+
+
+@require_GET
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    _check(request)
+    context = _dashboard_data(request)
+    context["active_nav"] = "forecasting:dashboard"
+    return render(request, "forecasting/dashboard.html", context)
+
+
+@require_GET
+def drill(request: HtmxHttpRequest) -> HttpResponse:
+    """The opportunities behind one figure; their total equals the figure."""
+    _check(request)
+    snapshots = selectors.snapshots()
+    form = DrillForm(request.GET, weeks=[snapshot.week for snapshot in snapshots])
+    if not form.is_valid():
+        return render(request, "forecasting/drill.html", {"form": form, "rows": None}, status=400)
+    data = form.cleaned_data
+    source = figures.source_for(data["week"], snapshots)
+    rows, total = figures.drill_down(
+        data["quarter"],
+        source,
+        data["metric"],
+        region=data["region"],
+        em=data["em"],
+        unassigned=data["scope"] == "unassigned",
+        no_region=data["scope"] == "no_region",
+    )
+    if request.GET.get("format") == "csv":
+        return _csv(
+            f"{data['metric']}-{data['quarter'].label}.csv",
+            [
+                "Opportunity",
+                "Account",
+                "Close date",
+                "Stage",
+                "Confidence",
+                "Amount",
+                "Currency",
+                f"Amount ({figures.corporate_currency()})",
+            ],
+            [
+                [
+                    r.name,
+                    r.account,
+                    r.close_date.isoformat(),
+                    r.stage,
+                    r.confidence,
+                    r.amount,
+                    r.currency,
+                    "" if r.converted is None else quantize_cents(r.converted),
+                ]
+                for r in rows
+            ],
+        )
+    return render(
+        request,
+        "forecasting/drill.html",
+        {
+            "form": form,
+            "rows": rows,
+            "total": total,
+            "metric": figures.METRICS[data["metric"]],
+            "quarter": data["quarter"],
+            "source": source,
+            "currency": figures.corporate_currency(),
+            "back": _dashboard_url(data["quarter"], data["week"]),
+            "csv_url": f"{request.get_full_path()}&format=csv",
+        },
+    )
+
+
+def _dashboard_url(quarter: FiscalQuarter, week: dt.date | None) -> str:
+    params = {"quarter": quarter.label, "week": week.isoformat() if week else "live"}
+    return f"{reverse('forecasting:dashboard')}?{urlencode(params)}"
+
+
+def _csv(filename: str, header: list[str], rows: list[list[Any]]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(safe_row(row))
+    return response
+
+
+def _money(value: Decimal | None) -> Any:
+    return "" if value is None else quantize_cents(value)
+
+
+@require_GET
+def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
+    """CSV of one dashboard table (formula-like cells neutralised)."""
+    _check(request)
+    data = _dashboard_data(request)
+    board, quarter = data["board"], data["quarter"]
+    name = f"{table}-{quarter.label}.csv"
+    if table in ("regions", "ems"):
+        header = [
+            "Name",
+            "Closed won",
+            "Commit",
+            "Best case",
+            "Pipeline",
+            "Plan",
+            "Attainment %",
+            "Gap",
+            "Green",
+            "Amber",
+            "Red",
+            "Grey",
+            "Grey share %",
+            "Stale",
+        ]
+        rows = [
+            [
+                b.name,
+                _money(b.figures["closed_won"].amount),
+                _money(b.figures["commit"].amount),
+                _money(b.figures["best_case"].amount),
+                _money(b.figures["pipeline"].amount),
+                _money(b.figures.plan),
+                _money(b.figures.attainment_percent),
+                _money(b.figures.gap),
+                *[b.figures.colour_counts.get(c, 0) for c in figures.COLOURS],
+                _money(b.figures.grey_share_percent),
+                b.figures.stale_count,
+            ]
+            for b in (board.by_region if table == "regions" else board.by_em)
+        ]
+        return _csv(name, header, rows)
+    if table == "changes":
+        changes = data["changes"]
+        rows = (
+            []
+            if changes is None
+            else [
+                [category.label, item.name, item.account, _money(item.amount), item.detail]
+                for category in changes.categories
+                for item in category.items
+            ]
+        )
+        return _csv(
+            name, ["Change", "Opportunity", "Account", f"Amount ({board.corporate_currency})", "Detail"], rows
+        )
+    if table == "trend":
+        return _csv(
+            name,
+            ["Week", "Closed won", "Commit", "Best case", "Plan"],
+            [
+                [
+                    p.week.isoformat(),
+                    _money(p.closed_won),
+                    _money(p.commit),
+                    _money(p.best_case),
+                    _money(p.plan),
+                ]
+                for p in data["trend"]
+            ],
+        )
+    if table == "closing":
+        return _csv(
+            name,
+            ["Week", "Closed won", "Open"],
+            [[w.isoformat(), _money(won), _money(open_)] for w, won, open_ in data["closing"]],
+        )
+    raise PermissionDenied("No such table.")
+
+
+@require_GET
+def calibration(request: HtmxHttpRequest) -> HttpResponse:
+    _check(request)
+    try:
+        week_number = min(13, max(1, int(request.GET.get("week_number", calibration_mod.DEFAULT_WEEK))))
+    except ValueError:
+        week_number = calibration_mod.DEFAULT_WEEK
+    result = calibration_mod.calibration(week_number=week_number)
+    if request.GET.get("format") == "csv":
+        rows = [
+            [
+                row.name,
+                *[
+                    v
+                    for c in calibration_mod.CALLS
+                    for v in (row.calls[c].called, row.calls[c].won, _money(row.calls[c].percent))
+                ],
+            ]
+            for row in [result.overall, *result.by_em]
+        ]
+        header = ["EM", *[f"{c} {k}" for c in calibration_mod.CALLS for k in ("called", "won", "won %")]]
+        return _csv("em-calibration.csv", header, rows)
+    chart = {
+        "names": [row.name for row in [result.overall, *result.by_em]],
+        "series": {
+            c: [_f(row.calls[c].percent) for row in [result.overall, *result.by_em]]
+            for c in calibration_mod.CALLS
+        },
+    }
+    return render(
+        request,
+        "forecasting/calibration.html",
+        {
+            "result": result,
+            "calls": calibration_mod.CALLS,
+            "chart": chart,
+            "week_number": week_number,
+            "week_choices": range(1, 14),
+            "active_nav": "forecasting:calibration",
+        },
+    )
