@@ -1,8 +1,10 @@
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
 from core.roles import Role
-from people.models import Person, Region
+from people.models import Person, PersonSkill, Region, Skill
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -33,3 +35,45 @@ class PersonFactory(factory.django.DjangoModelFactory):
     role = Role.ENGAGEMENT_MANAGER
     region = factory.SubFactory(RegionFactory)
     time_zone = "Europe/London"
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+    category = "Delivery"
+
+
+class PersonSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonSkill
+
+    person = factory.SubFactory(PersonFactory)
+    skill = factory.SubFactory(SkillFactory)
+    level = 3
+
+
+def delivery_person(
+    name: str,
+    *,
+    skills: dict[str, int] | None = None,
+    languages: list[str] | None = None,
+    time_zone: str = "Europe/London",
+    capacity: str = "40",
+    role: str = Role.PS_ENGINEER,
+    **kwargs,
+) -> Person:
+    """A delivery person (no login) with skills given as {"Kubernetes": 4}."""
+    person = PersonFactory(
+        name=name,
+        role=role,
+        languages=languages if languages is not None else ["English"],
+        time_zone=time_zone,
+        weekly_capacity_hours=Decimal(capacity),
+        **kwargs,
+    )
+    for skill_name, level in (skills or {}).items():
+        PersonSkillFactory(person=person, skill=SkillFactory(name=skill_name), level=level)
+    return person
