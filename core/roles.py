@@ -41,7 +41,7 @@ _EDIT_SCOPING = [
     "scoping.add_estimate",
     "scoping.change_estimate",
 ]
-_VIEW_SOW = ["sow.view_sow", "sow.view_sowversion"]
+_VIEW_SOW = ["sow.view_sow", "sow.view_sowversion", "sow.view_staffingrequirement", "sow.view_assignment"]
 _EDIT_SOW = ["sow.add_sow", "sow.change_sow"]
 _DIRECTORY = ["people.view_directory"]
 _CATALOG = [
@@ -119,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.add_personskill",
         "people.change_personskill",
         "people.delete_personskill",
+        "sow.manage_staffing",
     ],
 }
 
