@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString
 
+from core.templatetags import pipeline_tags
 from sow.markdown import render_markdown
 
 register = template.Library()
@@ -10,9 +11,4 @@ register = template.Library()
 def markdown(text: str) -> SafeString:
     return render_markdown(text)
 
-
-@register.filter
-def percent(value: object) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1f} %"
+register.filter("percent", pipeline_tags.percent)
