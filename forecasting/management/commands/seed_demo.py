@@ -34,6 +34,7 @@ class Command(BaseCommand):
             scoping_demo.seed_issues()
             sow_demo.seed_templates()
             sow_demo.seed_sows()
+            sow_demo.seed_staffing()
             forecasting_demo.seed_rates_and_plans()
             forecasting_demo.seed_history()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
