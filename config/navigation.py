@@ -23,6 +23,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         base = reverse("engagements:pipeline")
         for key, label in available_scopes(user):
             nav.append({"key": f"pipeline:{key}", "label": label, "url": f"{base}?scope={key}"})
+        if user.is_superuser or user.has_perm("engagements.manage_em_team"):
+            nav.append(
+                {"key": "pipeline:workload", "label": "EM workload", "url": reverse("engagements:workload")}
+            )
+        if user.is_superuser or user.has_perm("forecasting.view_capacity"):
+            nav.append(
+                {"key": "forecasting:capacity", "label": "Capacity", "url": reverse("forecasting:capacity")}
+            )
+        if user.is_superuser or user.has_perm("forecasting.view_dashboard"):
+            nav.append(
+                {"key": "forecasting:dashboard", "label": "Forecast", "url": reverse("forecasting:dashboard")}
+            )
         if user.has_perm("scoping.view_scopingissue"):
             nav.append({"key": "scoping:board", "label": "Scoping board", "url": reverse("scoping:board")})
             nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})

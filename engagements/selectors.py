@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
@@ -150,3 +151,55 @@ def opportunity_risks(*, opportunity: Opportunity) -> QuerySet[Risk]:
 
 def pending_push_for(*, opportunity: Opportunity) -> PendingPush | None:
     return PendingPush.objects.filter(opportunity=opportunity).first()
+
+
+@dataclass
+class EmLoad:
+    """An Engagement Manager's open workload: opportunities, amount per currency and stale calls."""
+
+    em: Any
+    open_count: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    stale_count: int = 0
+
+
+def em_workload(*, user: AnyUser, region_id: int | None = None) -> list[EmLoad]:
+    """Open workload per active EM — in the manager's region, or all for administrators (2 queries)."""
+    from people.selectors import engagement_managers
+
+    person = person_for_user(user)
+    if region_id is None and not user.is_superuser and person is not None:
+        region_id = person.region_id
+    ems = list(engagement_managers(region_id=region_id))
+    loads = {em.pk: EmLoad(em) for em in ems}
+    rows = (
+        Opportunity.objects.filter(
+            engagement_manager__in=ems, is_closed=False, removed_in_salesforce_at__isnull=True
+        )
+        .values("engagement_manager_id", "currency")
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            stale=Count("id", filter=Q(em_reviewed_at__isnull=True) | Q(em_reviewed_at__lt=stale_cutoff())),
+        )
+        .order_by()
+    )
+    for row in rows:
+        load = loads[row["engagement_manager_id"]]
+        load.open_count += row["n"]
+        load.stale_count += row["stale"]
+        load.amounts[row["currency"]] = load.amounts.get(row["currency"], Decimal("0")) + (row["total"] or 0)
+    return sorted(
+        loads.values(), key=lambda load: (load.em.region.code if load.em.region else "", load.em.name)
+    )
+
+
+def suggested_ems(loads: list[EmLoad]) -> dict[int | None, EmLoad]:
+    """The least-loaded EM per region: fewest open opportunities, then fewest stale calls, then name."""
+    best: dict[int | None, EmLoad] = {}
+    for load in loads:
+        current = best.get(load.em.region_id)
+        rank = (load.open_count, load.stale_count, load.em.name)
+        if current is None or rank < (current.open_count, current.stale_count, current.em.name):
+            best[load.em.region_id] = load
+    return best

@@ -6,6 +6,7 @@ app_name = "engagements"
 
 urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/workload/", views.workload, name="workload"),
     path("opportunities/<int:pk>/", views.detail, name="detail"),
     path("opportunities/<int:pk>/em-fields/", views.em_fields, name="em_fields"),
     path("opportunities/<int:pk>/confirm/", views.confirm_unchanged, name="confirm"),

@@ -72,15 +72,20 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str) -> None:
     """Attach what each row's controls need, without a query per row."""
     candidates_by_region: dict[int | None, list[Any]] = {}
+    suggestions: dict[int | None, selectors.EmLoad] = {}
     if scope == selectors.Scope.UNASSIGNED:
-        for em in engagement_managers():
-            candidates_by_region.setdefault(em.region_id, []).append(em)
+        loads = selectors.em_workload(user=request.user)
+        for load in loads:
+            candidates_by_region.setdefault(load.em.region_id, []).append(load)
+        suggestions = selectors.suggested_ems(loads)
     for row in rows:
         row.can_edit = access.can_edit_em_fields(request.user, row)  # type: ignore[attr-defined]
         row.can_assign = scope == selectors.Scope.UNASSIGNED and access.can_assign_em(  # type: ignore[attr-defined]
             request.user, row
         )
         row.em_candidates = candidates_by_region.get(row.region_id, [])  # type: ignore[attr-defined]
+        suggestion = suggestions.get(row.region_id)
+        row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]
 
 
 @require_GET
@@ -271,6 +276,14 @@ def assign_em(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(back)
 
 
+def _suggestion(request: HtmxHttpRequest, opportunity: Opportunity) -> selectors.EmLoad | None:
+    """For an unassigned opportunity, the least-loaded EM of its region."""
+    if opportunity.engagement_manager_id or not access.can_assign_em(request.user, opportunity):
+        return None
+    loads = selectors.em_workload(user=request.user, region_id=opportunity.region_id)
+    return selectors.suggested_ems(loads).get(opportunity.region_id)
+
+
 def _detail_context(request: HtmxHttpRequest, opportunity: Opportunity, **extra: Any) -> dict[str, Any]:
     can_edit = access.can_edit_em_fields(request.user, opportunity)
     context = {
@@ -286,6 +299,7 @@ def _detail_context(request: HtmxHttpRequest, opportunity: Opportunity, **extra:
         "em_candidates": list(engagement_managers())
         if access.can_assign_em(request.user, opportunity)
         else [],
+        "suggested_em": _suggestion(request, opportunity),
         "next_url": opportunity.get_absolute_url(),
         "panels": panels.panels_for("opportunity", request.user, opportunity),
     }
@@ -402,3 +416,20 @@ def salesforce_sync_now(request: HtmxHttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Salesforce sync started; its run appears below when it finishes.")
     return HttpResponseRedirect(back)
+
+
+@require_GET
+def workload(request: HtmxHttpRequest) -> HttpResponse:
+    """EM Managers balance the pipeline: open opportunities, amount and stale calls per EM."""
+    if not (request.user.is_superuser or request.user.has_perm("engagements.manage_em_team")):
+        raise PermissionDenied("The EM workload page is for EM Managers.")
+    loads = selectors.em_workload(user=request.user)
+    return render(
+        request,
+        "engagements/workload.html",
+        {
+            "loads": loads,
+            "suggested": {load.em.pk for load in selectors.suggested_ems(loads).values()},
+            "active_nav": "pipeline:workload",
+        },
+    )

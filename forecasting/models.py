@@ -24,11 +24,23 @@ class BookingsPlan(TimeStampedModel):
 
     class Meta:
         ordering = ["quarter", "region", "engagement_manager"]
+        # One plan per scope and quarter, written as partial constraints so NULLs compare equal on
+        # every database (SQLite has no NULLS NOT DISTINCT).
         constraints = [
             models.UniqueConstraint(
-                fields=["quarter", "region", "engagement_manager"],
-                name="bookingsplan_unique_scope",
-                nulls_distinct=False,
+                fields=["quarter"],
+                condition=models.Q(region__isnull=True, engagement_manager__isnull=True),
+                name="bookingsplan_one_overall",
+            ),
+            models.UniqueConstraint(
+                fields=["quarter", "region"],
+                condition=models.Q(region__isnull=False, engagement_manager__isnull=True),
+                name="bookingsplan_one_per_region",
+            ),
+            models.UniqueConstraint(
+                fields=["quarter", "engagement_manager"],
+                condition=models.Q(engagement_manager__isnull=False),
+                name="bookingsplan_one_per_em",
             ),
         ]
 
@@ -65,7 +77,10 @@ class ForecastSnapshot(models.Model):
 
     class Meta:
         ordering = ["-week"]
-        permissions = [("view_dashboard", "Can view the forecast dashboard")]
+        permissions = [
+            ("view_dashboard", "Can view the forecast dashboard"),
+            ("view_capacity", "Can view delivery capacity against demand"),
+        ]
 
     def __str__(self) -> str:
         return f"Snapshot of week {self.week:%Y-%m-%d}"

@@ -9,4 +9,5 @@ urlpatterns = [
     path("forecast/opportunities/", views.drill, name="drill"),
     path("forecast/export/<slug:table>.csv", views.export, name="export"),
     path("forecast/calibration/", views.calibration, name="calibration"),
+    path("capacity/", views.capacity, name="capacity"),
 ]

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
@@ -20,6 +21,7 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from core.types import HtmxHttpRequest
 from forecasting import calibration as calibration_mod
+from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
 from forecasting import figures, selectors
 from forecasting.forms import DashboardForm, DrillForm
@@ -331,5 +333,26 @@ def calibration(request: HtmxHttpRequest) -> HttpResponse:
             "week_number": week_number,
             "week_choices": range(1, 14),
             "active_nav": "forecasting:calibration",
+        },
+    )
+
+
+@require_GET
+def capacity(request: HtmxHttpRequest) -> HttpResponse:
+    """The next 12 weeks: capacity, confirmed, proposed and weighted pipeline demand, with a heat map."""
+    if not (request.user.is_superuser or request.user.has_perm("forecasting.view_capacity")):
+        raise PermissionDenied("The capacity page is for PS Operations, managers and leadership.")
+    dimension = request.GET.get("by", "region")
+    if dimension not in dict(capacity_mod.DIMENSIONS):
+        messages.error(request, "Group by region, role or skill.")
+        dimension = "region"
+    result = capacity_mod.capacity(start=timezone.localdate(), dimension=dimension)
+    return render(
+        request,
+        "forecasting/capacity.html",
+        {
+            "result": result,
+            "dimensions": capacity_mod.DIMENSIONS,
+            "active_nav": "forecasting:capacity",
         },
     )

@@ -30,6 +30,7 @@ def book(db, em, other_em, region_amer, region_emea):
     BookingsPlan.objects.create(quarter="FY27-Q4", amount=Decimal("400000"))
     BookingsPlan.objects.create(quarter="FY27-Q4", region=region_amer, amount=Decimal("250000"))
     reviewed = timezone.now()
+
     def make(**kw):
         return OpportunityFactory(
             region=kw.pop("region", region_amer),  # noqa: E731
@@ -37,6 +38,7 @@ def book(db, em, other_em, region_amer, region_emea):
             em_reviewed_at=kw.pop("em_reviewed_at", reviewed),
             **kw,
         )
+
     return {
         "won": make(
             name="Won",
@@ -109,3 +111,7 @@ def book(db, em, other_em, region_amer, region_emea):
 
 def opp(book, key) -> Opportunity:
     return book[key]
+
+
+# Shared with the SOW tests: an issue with an agreed estimate, its catalog, PS Directors.
+from tests.sow.conftest import catalog, director, draft, ready_issue  # noqa: E402, F401

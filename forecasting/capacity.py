@@ -1,0 +1,280 @@
+"""Delivery capacity for the next weeks against booked work and confidence-weighted demand.
+
+- Capacity: each active delivery person's weekly hours.
+- Confirmed and proposed hours: assignments (an assignment counts in full in every week its dates
+  touch, as in staffing).
+- Pipeline demand: the hours of the agreed (else latest) estimate of every open opportunity whose
+  SOW is not signed, spread evenly over DEMAND_SPREAD_WEEKS weeks from the Monday after its close
+  date, and weighted by the EM's confidence. The weights are the observed close rates from EM
+  calibration when enough calls exist, else the configured defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+
+from engagements.models import Confidence
+from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
+from scoping.models import Estimate, EstimateLine
+from sow.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus, SowStatus
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+DIMENSIONS = [("region", "Region"), ("role", "Role"), ("skill", "Skill")]
+SIGNED = [SowStatus.SIGNED, SowStatus.HANDED_OFF]
+
+# Rate-card role names → the people role that delivers them.
+RATE_CARD_ROLE_TO_PERSON_ROLE = {
+    "engineer": "ps_engineer",
+    "senior engineer": "ps_engineer",
+    "trainer": "ps_engineer",
+    "technical architect": "technical_architect",
+    "project manager": "project_manager",
+    "partner consultant": "partner_consultant",
+}
+
+
+def default_weights() -> dict[str, Decimal]:
+    configured = getattr(settings, "CAPACITY_CONFIDENCE_WEIGHTS", {})
+    defaults = {"Green": "0.9", "Amber": "0.6", "Red": "0.2", "Grey": "0.1"}
+    return {colour: Decimal(str(configured.get(colour, value))) for colour, value in defaults.items()}
+
+
+@dataclass
+class Weights:
+    values: dict[str, Decimal]
+    sources: dict[str, str]  # colour -> "calibration (N calls)" or "default"
+
+
+def confidence_weights(calls_by_colour: dict[str, tuple[int, int]] | None = None) -> Weights:
+    """Observed close rate per colour where calibration has at least CAPACITY_MIN_CALLS calls."""
+    if calls_by_colour is None:
+        from forecasting.calibration import calibration
+
+        overall = calibration().overall
+        calls_by_colour = {c: (rate.called, rate.won) for c, rate in overall.calls.items()}
+    minimum = int(getattr(settings, "CAPACITY_MIN_CALLS", 20))
+    values, sources = default_weights(), {}
+    for colour in values:
+        called, won = calls_by_colour.get(colour, (0, 0))
+        if called >= minimum:
+            values[colour] = Decimal(won) / Decimal(called)
+            sources[colour] = f"calibration ({won} of {called} calls won)"
+        else:
+            sources[colour] = "default" + (f" (only {called} calls)" if called else "")
+    return Weights(values, sources)
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass
+class Cell:
+    capacity: Decimal = ZERO
+    confirmed: Decimal = ZERO
+    proposed: Decimal = ZERO
+    demand: Decimal = ZERO
+
+    @property
+    def booked(self) -> Decimal:
+        return self.confirmed + self.proposed
+
+    @property
+    def utilization(self) -> Decimal | None:
+        """Confirmed + proposed hours as a percent of capacity."""
+        return None if not self.capacity else self.booked / self.capacity * HUNDRED
+
+    @property
+    def outlook(self) -> Decimal | None:
+        """Booked hours plus weighted demand, as a percent of capacity."""
+        return None if not self.capacity else (self.booked + self.demand) / self.capacity * HUNDRED
+
+
+@dataclass
+class GroupRow:
+    key: str
+    label: str
+    cells: list[Cell]
+
+
+@dataclass
+class PersonRow:
+    person: Person
+    target: Decimal
+    cells: list[Cell]
+
+    def status(self, cell: Cell) -> str:
+        utilization = cell.utilization
+        if utilization is None:
+            return "none"
+        if utilization > HUNDRED:
+            return "over"
+        if utilization < self.target:
+            return "under"
+        return "ok"
+
+
+@dataclass
+class Capacity:
+    weeks: list[dt.date]
+    dimension: str
+    groups: list[GroupRow]
+    totals: list[Cell]
+    people: list[PersonRow]
+    weights: Weights
+    demand_without_role: Decimal = ZERO
+    notes: list[str] = field(default_factory=list)
+
+
+def _touched_weeks(start: dt.date, end: dt.date, weeks: list[dt.date]) -> list[int]:
+    first, last = week_start(start), week_start(end)
+    return [i for i, week in enumerate(weeks) if first <= week <= last]
+
+
+def demand_hours(weeks: list[dt.date], weights: Weights) -> list[tuple[int | None, str, int, Decimal]]:
+    """Weighted demand as (region id, person role, week index, hours), one query."""
+    spread = int(getattr(settings, "DEMAND_SPREAD_WEEKS", 8))
+    agreed = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue"), status="agreed")
+    latest = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue")).order_by("-number")
+    chosen = Subquery(agreed.values("pk")[:1])
+    rows = (
+        EstimateLine.objects.filter(
+            estimate__scoping_issue__opportunity__is_closed=False,
+            estimate__scoping_issue__opportunity__removed_in_salesforce_at__isnull=True,
+            estimate__scoping_issue__status__in=[
+                "open",
+                "awaiting_discovery",
+                "strawman",
+                "estimate_feedback",
+                "sow_in_progress",
+                "ready_for_approval",
+                "approved",
+            ],
+        )
+        .exclude(estimate__scoping_issue__sows__versions__status__in=SIGNED)
+        .annotate(agreed_pk=chosen, latest_pk=Subquery(latest.values("pk")[:1]))
+        .filter(
+            Q(agreed_pk__isnull=False, estimate_id=F("agreed_pk"))
+            | Q(agreed_pk__isnull=True, estimate_id=F("latest_pk"))
+        )
+        .values(
+            "estimate__scoping_issue__opportunity__region_id",
+            "estimate__scoping_issue__opportunity__close_date",
+            "estimate__scoping_issue__opportunity__em_confidence",
+            "role_name",
+            "kind",
+        )
+        .annotate(hours=Sum("hours"))
+        .order_by()
+    )
+    packaged_role = str(getattr(settings, "SOW_PACKAGED_DELIVERY_ROLE", "Senior Engineer"))
+    result: list[tuple[int | None, str, int, Decimal]] = []
+    horizon = {week: i for i, week in enumerate(weeks)}
+    for row in rows:
+        hours = row["hours"] or ZERO
+        if not hours:
+            continue
+        weight = weights.values.get(row["estimate__scoping_issue__opportunity__em_confidence"], ZERO)
+        role_name = row["role_name"] if row["kind"] == "activity" else packaged_role
+        role = RATE_CARD_ROLE_TO_PERSON_ROLE.get((role_name or "").lower(), "")
+        first = week_start(row["estimate__scoping_issue__opportunity__close_date"]) + dt.timedelta(days=7)
+        per_week = hours * weight / spread
+        for n in range(spread):
+            index = horizon.get(first + dt.timedelta(weeks=n))
+            if index is not None:
+                result.append((row["estimate__scoping_issue__opportunity__region_id"], role, index, per_week))
+    return result
+
+
+def capacity(
+    *, start: dt.date, weeks_ahead: int = 12, dimension: str = "region", weights: Weights | None = None
+) -> Capacity:
+    """The capacity page's numbers (a fixed number of queries whatever the people and weeks)."""
+    weeks = [week_start(start) + dt.timedelta(weeks=n) for n in range(weeks_ahead)]
+    weights = weights or confidence_weights()
+    people = list(
+        Person.objects.filter(active=True, role__in=[r.value for r in DELIVERY_ROLES])
+        .select_related("region")
+        .order_by("name")
+    )
+    skills: dict[int, list[str]] = defaultdict(list)
+    for person_id, skill_name in PersonSkill.objects.filter(person__in=people).values_list(
+        "person_id", "skill__name"
+    ):
+        skills[person_id].append(skill_name)
+    horizon_end = weeks[-1] + dt.timedelta(days=6)
+    person_cells = {p.pk: [Cell(capacity=p.weekly_capacity_hours) for _ in weeks] for p in people}
+    for assignment in Assignment.objects.filter(
+        status__in=ACTIVE_ASSIGNMENT, person__in=people, start_date__lte=horizon_end, end_date__gte=weeks[0]
+    ).values("person_id", "status", "hours_per_week", "start_date", "end_date"):
+        for index in _touched_weeks(assignment["start_date"], assignment["end_date"], weeks):
+            cell = person_cells[assignment["person_id"]][index]
+            if assignment["status"] == AssignmentStatus.CONFIRMED:
+                cell.confirmed += assignment["hours_per_week"]
+            else:
+                cell.proposed += assignment["hours_per_week"]
+
+    def keys_for(person: Person) -> list[tuple[str, str]]:
+        if dimension == "role":
+            return [(person.role, person.get_role_display())]
+        if dimension == "skill":
+            return [(name, name) for name in skills.get(person.pk, [])] or [("", "No skills recorded")]
+        return [(str(person.region_id or ""), person.region.code if person.region else "No region")]
+
+    groups: dict[str, GroupRow] = {}
+    totals = [Cell() for _ in weeks]
+    for person in people:
+        for key, label in keys_for(person):
+            group = groups.setdefault(key, GroupRow(key, label, [Cell() for _ in weeks]))
+            for cell, mine in zip(group.cells, person_cells[person.pk], strict=True):
+                cell.capacity += mine.capacity
+                cell.confirmed += mine.confirmed
+                cell.proposed += mine.proposed
+        for total, mine in zip(totals, person_cells[person.pk], strict=True):
+            total.capacity += mine.capacity
+            total.confirmed += mine.confirmed
+            total.proposed += mine.proposed
+
+    notes = []
+    unplaced = ZERO
+    if dimension == "skill":
+        notes.append("Estimates do not name skills, so pipeline demand is shown in the total row only.")
+    region_labels = {str(r.pk): r.code for r in Region.objects.all()} if dimension == "region" else {}
+    for region_id, role, index, hours in demand_hours(weeks, weights):
+        totals[index].demand += hours
+        if dimension == "skill":
+            continue
+        key = str(region_id or "") if dimension == "region" else role
+        if dimension == "role" and not role:
+            unplaced += hours
+            continue
+        if key not in groups:
+            label = (
+                region_labels.get(key, "No region")
+                if dimension == "region"
+                else {r.value: r.label for r in DELIVERY_ROLES}.get(role, role)
+            )
+            groups[key] = GroupRow(key, label, [Cell() for _ in weeks])
+        groups[key].cells[index].demand += hours
+    if unplaced:
+        notes.append(f"{unplaced:.0f} weighted hours of demand have a role outside the delivery roles.")
+    return Capacity(
+        weeks=weeks,
+        dimension=dimension,
+        groups=sorted(groups.values(), key=lambda g: g.label),
+        totals=totals,
+        people=[PersonRow(p, p.utilization_target, person_cells[p.pk]) for p in people],
+        weights=weights,
+        demand_without_role=unplaced,
+        notes=notes,
+    )
+
+
+__all__ = ["Capacity", "Confidence", "capacity", "confidence_weights"]
