@@ -93,7 +93,7 @@ def test_workload_query_count_constant(team, em_manager, region_amer, make_perso
         return len(ctx.captured_queries)
 
     few = count()
-    for index in range(15):
+    for _ in range(15):
         person = make_person(Role.ENGAGEMENT_MANAGER, region=region_amer)
         OpportunityFactory.create_batch(3, engagement_manager=person, region=region_amer)
     assert count() == few
