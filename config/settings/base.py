@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from config.logging import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    "django_structlog",
     "simple_history",
     "js_lib_bootstrap5",
     "js_lib_htmx",
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,17 +147,9 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
 PIPELINE_PAGE_SIZE = env.int("PIPELINE_PAGE_SIZE", default=25)
 DEMO_DATA_ALLOWED = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# Structured logs to stdout (config/logging.py): a JSON object per line; LOG_FORMAT=console for people.
+LOGGING = logging_config(fmt=env("LOG_FORMAT", default="json"), level=env("LOG_LEVEL", default="INFO"))
+configure_structlog()
 
 # Scoping: estimates above this total (in the opportunity's currency) need a Technical Architect's review.
 TA_REVIEW_THRESHOLD = env("TA_REVIEW_THRESHOLD", default="50000")
@@ -219,3 +215,41 @@ SOW_PDF_TEMPLATE = "sow/pdf.html"
 # snapshot runs Monday 06:00 in this time zone.
 CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="USD")
 FORECAST_SNAPSHOT_TIME_ZONE = env("FORECAST_SNAPSHOT_TIME_ZONE", default="UTC")
+
+# --- Jobs that survive faults, and health (issue 8) -------------------------------------------------
+# Idempotent tasks (the SOW PDF render, the weekly snapshot, the Salesforce sync) acknowledge their
+# message only when they finish (acks_late) and hand it back when the worker process dies
+# (reject_on_worker_lost): a killed worker's job runs again on another one. The render and the
+# snapshot say so in their decorators; the sync gets it here, with time limits inside its lock's lease
+# so that a run never outlives the lock that keeps two runs apart.
+CELERY_TASK_ANNOTATIONS = {
+    "engagements.tasks.salesforce_sync": {
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "soft_time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.8),
+        "time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.9),
+    }
+}
+# Any task without limits of its own (Celery's built-ins, future tasks) is stopped after these.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# Redis hands an unacknowledged message to another worker after the visibility timeout, so it must
+# be longer than the longest retry countdown plus the longest run of an acks_late task (by default
+# 600 s + 3240 s for the sync); tests/test_celery_settings.py holds the settings to that.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late, a worker reserves only what it runs
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered, not run twice at once
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=86400)  # when a result backend is set
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
+# Soft shutdown (SIGQUIT, which compose's worker sends on stop): running tasks get this long to
+# finish, then the worker hands the rest back to the broker (acks_late) for another worker.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=60.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True  # also hands back reserved countdown retries
+# Request id, user id and task id on every log line (config/logging.py, config/celery.py).
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# /health/ and Admin → System status (config/health.py): older than these is "degraded".
+HEALTH_SYNC_MAX_AGE_MINUTES = env.int("HEALTH_SYNC_MAX_AGE_MINUTES", default=60)
+HEALTH_SNAPSHOT_MAX_AGE_DAYS = env.int("HEALTH_SNAPSHOT_MAX_AGE_DAYS", default=8)
+# --- end jobs and health ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Test settings: SQLite unless DATABASE_URL is set (CI points it at PostgreSQL)."""
 
+from config.logging import logging_config
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -17,3 +19,6 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 WHITENOISE_AUTOREFRESH = True
+# Readable lines when a failing test shows its captured log; request start/finish lines kept out.
+LOGGING = logging_config(fmt="console", level="INFO")
+LOGGING["loggers"]["django_structlog"] = {"level": "WARNING"}
