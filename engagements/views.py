@@ -225,6 +225,10 @@ def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
+    if not access.can_edit_em_fields(request.user, opportunity):
+        raise PermissionDenied(
+            "Only the assigned EM, their manager or an administrator may confirm the call."
+        )
     form = VersionForm(request.POST)
     if not form.is_valid():
         messages.error(

@@ -210,6 +210,10 @@ def issue_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
+    if not access.can_edit(request.user, issue):
+        raise PermissionDenied(
+            "Only the assignee, the opportunity's EM, their manager or an administrator may move it."
+        )
     form = MoveForm(request.POST)
     back = request.POST.get("next") or issue.get_absolute_url()
     if not back.startswith("/"):
@@ -231,6 +235,10 @@ def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_assistance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
+    if not access.can_edit(request.user, issue):
+        raise PermissionDenied(
+            "Only the assignee, the opportunity's EM, their manager or an administrator may ask."
+        )
     form = AssistanceForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say what you need help with.")

@@ -1,0 +1,132 @@
+"""A small world with one of every object, owned by the AMER EM, for the access tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from core.roles import Role
+from engagements.models import SyncConflict
+from scoping import services as scoping_services
+from sow import services as sow_services
+from sow.models import SowDocument
+from tests.engagements.factories import OpportunityFactory, RiskFactory
+from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory
+
+# Every role the access rules are declared for.
+ROLES = [
+    "anonymous",
+    "em",
+    "em_manager",
+    "ps_director",
+    "leadership",
+    "practice_manager",
+    "ta",
+    "ps_operations",
+    "admin",
+]
+
+
+@pytest.fixture
+def people(em, em_manager, make_person, region_emea, admin_person):
+    return {
+        "em": em,
+        "em_manager": em_manager,
+        "ps_director": make_person(Role.PS_DIRECTOR, username="director"),
+        "leadership": make_person(Role.LEADERSHIP, username="leadership"),
+        "practice_manager": make_person(Role.PRACTICE_MANAGER, username="practice"),
+        "ta": make_person(Role.TECHNICAL_ARCHITECT, username="ta"),
+        "ps_operations": make_person(Role.PS_OPERATIONS, username="psops"),
+        "admin": admin_person,
+        "other_em": make_person(Role.ENGAGEMENT_MANAGER, username="em.emea", region=region_emea),
+    }
+
+
+@pytest.fixture
+def world(people, region_amer, region_emea):
+    """One of every object, belonging to em.amer (AMER), plus an EMEA opportunity of another EM."""
+    from tests.scoping.factories import CustomOfferingFactory, DeliveryRoleFactory, OfferingActivityFactory
+
+    em = people["em"]
+    DeliveryRoleFactory(name="Engineer", bill_rate="200.00", cost_rate="100.00")
+    offering = CustomOfferingFactory(name="Custom Migration", category="migration")
+    OfferingActivityFactory(offering=offering, role_name="Engineer", description="Execution", hours="100")
+    opp = OpportunityFactory(engagement_manager=em, region=region_amer, name="Acme — Migration")
+    risk = RiskFactory(opportunity=opp)
+    issue = scoping_services.scoping_issue_create(actor=em.user, opportunity=opp, title="Acme scoping")
+    estimate = scoping_services.estimate_create(actor=em.user, issue=issue)
+    scoping_services.estimate_add_offering(actor=em.user, estimate=estimate, offering=offering)
+    line = estimate.lines.get()
+    scoping_services.estimate_agree(actor=em.user, estimate=estimate)
+    sow = sow_services.sow_create(actor=em.user, issue=issue)
+    version = sow.versions.get()
+    cost_line = version.cost_estimate.lines.first()
+    document = SowDocument.objects.create(sow_version=version, kind="draft", status="ready")
+    document.file.save("access-test.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    version.signed_copy.save("signed.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    requirement = StaffingRequirementFactory(
+        sow=sow, start_date=dt.date(2027, 4, 5), end_date=dt.date(2027, 4, 30)
+    )
+    from tests.people.factories import delivery_person
+
+    engineer = delivery_person("Sam Taylor", region=region_amer)
+    assignment = AssignmentFactory(
+        requirement=requirement, person=engineer, status="proposed", hours_per_week=Decimal("10")
+    )
+    conflict = SyncConflict.objects.create(
+        opportunity=opp,
+        field="em_confidence",
+        local_value="Green",
+        salesforce_value="Red",
+        detected_at=timezone.now(),
+    )
+    foreign = OpportunityFactory(engagement_manager=people["other_em"], region=region_emea, name="EMEA deal")
+    _one_of_every_admin_model(em, opp, issue, estimate)
+    return {
+        "opportunity": opp,
+        "risk": risk,
+        "issue": issue,
+        "estimate": estimate,
+        "line": line,
+        "sow": sow,
+        "version": version,
+        "cost_line": cost_line,
+        "requirement": requirement,
+        "assignment": assignment,
+        "conflict": conflict,
+        "person": em,
+        "foreign": foreign,
+    }
+
+
+def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
+    """So that every admin change / history page has an object to open."""
+    from django_celery_beat.models import ClockedSchedule, SolarSchedule
+
+    from engagements.models import ConfidenceEvent, SyncCursor, SyncRun
+    from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
+    from people.models import Skill
+    from scoping.models import TaReview
+    from sow.models import MarginTarget, SowTemplate
+
+    now = timezone.now()
+    ConfidenceEvent.objects.create(
+        opportunity=opp, kind="changed", actor=em.user, at=now, to_confidence="Green"
+    )
+    SyncRun.objects.create(started_at=now) if hasattr(SyncRun, "started_at") else SyncRun.objects.create()
+    SyncCursor.objects.get_or_create(pk=1)
+    TaReview.objects.create(
+        scoping_issue=issue, estimate=estimate, decision="approved", actor=em.user, at=now
+    )
+    SowTemplate.objects.create(category="migration", deliverables="- Plan")
+    MarginTarget.objects.create(category="training", target_percent=Decimal("40"))
+    BookingsPlan.objects.create(quarter="FY27-Q4", amount=Decimal("1000"))
+    ExchangeRate.objects.create(currency="EUR", rate=Decimal("1.1"), effective_date=dt.date(2026, 1, 1))
+    ForecastSnapshot.objects.create(week=dt.date(2026, 11, 16), taken_at=now)
+    Skill.objects.get_or_create(name="Kubernetes")
+    ClockedSchedule.objects.create(clocked_time=now)
+    SolarSchedule.objects.create(event="sunrise", latitude=Decimal("51.5"), longitude=Decimal("0.1"))

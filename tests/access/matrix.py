@@ -1,0 +1,340 @@
+"""Who may use every URL of the app. A URL the resolver knows but this file does not declare fails
+the access test, so a new view cannot ship without someone deciding who may use it.
+
+A = allowed (the page or action answers: 200, a redirect that is not to a login page, a 400 with
+field errors…); F = forbidden (403, or 404 for an object the user may not see); L = redirected to
+a login page; ANY = any answer but a server error.
+"""
+
+from __future__ import annotations
+
+A, F, L, ANY = "allowed", "forbidden", "login", "any"
+LOGGED_IN = [
+    "em",
+    "em_manager",
+    "ps_director",
+    "leadership",
+    "practice_manager",
+    "ta",
+    "ps_operations",
+    "admin",
+]
+
+
+def rule(*allowed: str, anonymous: str = L, others: str = F) -> dict[str, str]:
+    """`allowed` roles get A, anonymous gets L, every other role F ("all" = every logged-in role)."""
+    roles = LOGGED_IN if "all" in allowed else allowed
+    return {"anonymous": anonymous, **{role: (A if role in roles else others) for role in LOGGED_IN}}
+
+
+EM_SIDE = ("em", "em_manager", "admin")  # the opportunity's EM, their manager, an administrator
+DASHBOARD = ("em_manager", "ps_director", "leadership", "admin")
+STAFFING = ("ps_operations", "admin")
+
+# url name -> (method, {role: expectation})
+APP: dict[str, tuple[str, dict[str, str]]] = {
+    "home": ("GET", rule("all")),
+    "login": ("GET", rule("all", anonymous=A)),
+    "health": ("GET", rule("all", anonymous=A)),  # for load balancers and docker-compose: no login
+    "logout": ("POST", {role: L for role in ["anonymous", *LOGGED_IN]}),
+    "password_change": ("GET", rule("all")),
+    "password_change_done": ("GET", rule("all")),
+    # engagements
+    "engagements:pipeline": ("GET", rule("all")),
+    "engagements:workload": ("GET", rule("em_manager", "admin")),
+    "engagements:detail": ("GET", rule("all")),
+    "engagements:em_fields": ("GET", rule(*EM_SIDE)),
+    "engagements:confirm": ("POST", rule(*EM_SIDE)),
+    "engagements:assign": ("POST", rule("em_manager", "admin")),
+    "engagements:risk_add": ("POST", rule(*EM_SIDE)),
+    "engagements:risk_edit": ("GET", rule(*EM_SIDE)),
+    "engagements:risk_close": ("POST", rule(*EM_SIDE)),
+    "engagements:sync_conflict_resolve": ("POST", rule(*EM_SIDE)),
+    "engagements:salesforce_sync_now": ("POST", rule("admin")),
+    # people
+    "people:list": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
+    "people:detail": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
+    "people:edit": ("GET", rule("ps_operations", "admin")),
+    # scoping
+    "scoping:list": ("GET", rule("all")),
+    "scoping:board": ("GET", rule("all")),
+    "scoping:ta_queue": ("GET", rule("ta", "admin")),
+    "scoping:create": ("GET", rule(*EM_SIDE)),
+    "scoping:detail": ("GET", rule("all")),
+    "scoping:edit": ("GET", rule(*EM_SIDE)),
+    "scoping:move": ("POST", rule(*EM_SIDE)),
+    "scoping:request_assistance": ("POST", rule(*EM_SIDE)),
+    "scoping:ta_decide": ("POST", rule("ta", "admin")),
+    "scoping:estimate_create": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate": ("GET", rule("all")),
+    "scoping:estimate_save": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_preview": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_add_offering": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_add_line": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_delete_line": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_revise": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_share": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_agree": ("POST", rule(*EM_SIDE)),
+    "scoping:estimate_diff": ("GET", rule("all")),
+    "scoping:estimate_export": ("GET", rule("all")),
+    # sow
+    "sow:list": ("GET", rule("all")),
+    "sow:create": ("POST", rule(*EM_SIDE)),
+    "sow:detail": ("GET", rule("all")),
+    "sow:version": ("GET", rule("all")),
+    "sow:edit": ("GET", rule(*EM_SIDE)),
+    "sow:cost_add": ("POST", rule(*EM_SIDE)),
+    "sow:cost_update": ("POST", rule(*EM_SIDE)),
+    "sow:request_pdf": ("POST", rule("all")),
+    "sow:download_pdf": ("GET", rule("all")),
+    "sow:download_signed": ("GET", rule("all")),
+    "sow:diff": ("GET", rule("all")),
+    "sow:transition": ("POST", rule(*EM_SIDE)),
+    "sow:staffing": ("GET", rule("all")),  # lists only the requirements the user may see
+    "sow:requirement_create": ("GET", rule("em", "em_manager", *STAFFING)),
+    "sow:requirement": ("GET", rule("all")),
+    "sow:requirement_edit": ("GET", rule("em", "em_manager", *STAFFING)),
+    "sow:requirement_delete": ("POST", rule("em", "em_manager", *STAFFING)),
+    "sow:assignment_add": ("POST", rule("em", "em_manager", *STAFFING)),
+    "sow:assignment_confirm": ("POST", rule(*STAFFING)),
+    "sow:assignment_cancel": ("POST", rule("em", "em_manager", *STAFFING)),
+    # forecasting
+    "forecasting:dashboard": ("GET", rule(*DASHBOARD)),
+    "forecasting:drill": ("GET", rule(*DASHBOARD)),
+    "forecasting:export": ("GET", rule(*DASHBOARD)),
+    "forecasting:calibration": ("GET", rule(*DASHBOARD)),
+    "forecasting:capacity": (
+        "GET",
+        rule("em_manager", "ps_director", "leadership", "ps_operations", "admin"),
+    ),
+}
+
+STAFF = ("ps_director", "practice_manager", "ps_operations", "admin")
+
+
+def admin_rule(*allowed: str) -> dict[str, str]:
+    """Admin pages: anonymous and non-staff roles go to the admin login; staff roles not allowed get 403."""
+    return {role: (A if role in allowed else F if role in STAFF else L) for role in ["anonymous", *LOGGED_IN]}
+
+
+# Admin pages that are not a model's own changelist / add / change / delete / history.
+ADMIN: dict[str, tuple[str, dict[str, str]]] = {
+    "admin:index": ("GET", admin_rule(*STAFF)),
+    "admin_status": ("GET", admin_rule(*STAFF)),
+    "admin:login": ("GET", rule("all", anonymous=A)),
+    # Logging out is harmless for anyone; where it lands does not matter.
+    "admin:logout": ("POST", {role: ANY for role in ["anonymous", *LOGGED_IN]}),
+    "admin:password_change": ("GET", admin_rule(*STAFF)),
+    "admin:password_change_done": ("GET", admin_rule(*STAFF)),
+    "admin:jsi18n": ("GET", admin_rule(*STAFF)),
+    "admin:view_on_site": ("GET", admin_rule(*STAFF)),
+    "admin:app_list": ("GET", admin_rule(*STAFF)),
+    # asked as the Person form's "manager" field does: staff who may view people
+    "admin:autocomplete": ("GET", admin_rule("ps_director", "practice_manager", "ps_operations", "admin")),
+    "admin:auth_user_password_change": ("GET", admin_rule("admin")),
+    "admin:engagements_syncrun_health": ("GET", admin_rule("admin")),
+    "admin:sow_approvalqueueitem_review": ("GET", admin_rule("ps_director", "admin")),
+    "admin:forecasting_bookingsplan_import": ("GET", admin_rule("ps_director", "admin")),
+    "admin:forecasting_forecastsnapshot_take": ("POST", admin_rule("admin")),
+}
+
+# Which roles may open each registered model's admin pages. Non-staff roles are always sent to the
+# admin login; staff roles not listed get 403. Read-only models list nobody under add / delete.
+ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "auth_group": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "auth_user": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "django_celery_beat_clockedschedule": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "django_celery_beat_crontabschedule": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "django_celery_beat_intervalschedule": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "django_celery_beat_periodictask": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "django_celery_beat_solarschedule": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "engagements_account": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": ("admin",),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "engagements_confidenceevent": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "engagements_opportunity": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": (),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "engagements_pendingpush": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "engagements_syncconflict": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "engagements_synccursor": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "engagements_syncrun": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "forecasting_bookingsplan": {
+        "changelist": ("ps_director", "admin"),
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("ps_director", "admin"),
+        "history": ("ps_director", "admin"),
+    },
+    "forecasting_exchangerate": {
+        "changelist": ("ps_director", "admin"),
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "admin"),
+    },
+    "forecasting_forecastsnapshot": {
+        "changelist": ("ps_director", "admin"),
+        "add": (),
+        "change": ("ps_director", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "admin"),
+    },
+    "people_person": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": ("ps_operations", "admin"),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "people_region": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": ("admin",),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "people_skill": {
+        "changelist": ("ps_operations", "admin"),
+        "add": ("ps_operations", "admin"),
+        "change": ("ps_operations", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_operations", "admin"),
+    },
+    "scoping_deliveryrole": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": ("practice_manager", "admin"),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("practice_manager", "admin"),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "scoping_estimate": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": (),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": (),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "scoping_scopingissue": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": (),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": (),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "scoping_serviceoffering": {
+        "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "add": ("practice_manager", "admin"),
+        "change": ("ps_director", "practice_manager", "ps_operations", "admin"),
+        "delete": ("practice_manager", "admin"),
+        "history": ("ps_director", "practice_manager", "ps_operations", "admin"),
+    },
+    "scoping_tareview": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "sow_approvalqueueitem": {
+        "changelist": ("ps_director", "admin"),
+        "add": (),
+        "change": ("ps_director", "admin"),
+        "delete": (),
+        "history": ("ps_director", "admin"),
+    },
+    "sow_margintarget": {
+        "changelist": ("ps_director", "admin"),
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "admin"),
+    },
+    "sow_sowtemplate": {
+        "changelist": ("ps_director", "practice_manager", "admin"),
+        "add": ("practice_manager", "admin"),
+        "change": ("ps_director", "practice_manager", "admin"),
+        "delete": ("admin",),
+        "history": ("ps_director", "practice_manager", "admin"),
+    },
+}
