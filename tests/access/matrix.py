@@ -36,7 +36,7 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "home": ("GET", rule("all")),
     "login": ("GET", rule("all", anonymous=A)),
     "health": ("GET", rule("all", anonymous=A)),  # for load balancers and docker-compose: no login
-    "logout": ("POST", {role: L for role in ["anonymous", *LOGGED_IN]}),
+    "logout": ("POST", dict.fromkeys(["anonymous", *LOGGED_IN], L)),
     "password_change": ("GET", rule("all")),
     "password_change_done": ("GET", rule("all")),
     # engagements
@@ -123,7 +123,7 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
     "admin_status": ("GET", admin_rule(*STAFF)),
     "admin:login": ("GET", rule("all", anonymous=A)),
     # Logging out is harmless for anyone; where it lands does not matter.
-    "admin:logout": ("POST", {role: ANY for role in ["anonymous", *LOGGED_IN]}),
+    "admin:logout": ("POST", dict.fromkeys(["anonymous", *LOGGED_IN], ANY)),
     "admin:password_change": ("GET", admin_rule(*STAFF)),
     "admin:password_change_done": ("GET", admin_rule(*STAFF)),
     "admin:jsi18n": ("GET", admin_rule(*STAFF)),

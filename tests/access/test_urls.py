@@ -155,7 +155,7 @@ def test_every_url_for_role(role, people, world):
         else:
             url = "/" + re.sub(
                 r"<path:object_id>|\(\?P<url>\.\*\)\$",
-                lambda m: str(kwargs.get("object_id", "no-such-page")),
+                str(kwargs.get("object_id", "no-such-page")),
                 route,
             )
         url += QUERY.get(name, "")
