@@ -3,7 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config.views import home
+from config.views import admin_status, health, home
+
+# The admin index links to the System status page (config/views.py).
+admin.site.index_template = "admin/index_with_status.html"
 
 urlpatterns = [
     path("", home, name="home"),
@@ -11,6 +14,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("health/", health, name="health"),
+    path("admin/status/", admin_status, name="admin_status"),
     path("admin/", admin.site.urls),
     path("", include("engagements.urls")),
     path("", include("people.urls")),

@@ -1,11 +1,18 @@
-"""The landing page: each role starts where its work is."""
+"""The landing page (each role starts where its work is), the health endpoint and the admin's
+System status page."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_safe
 
+from config.health import health_report
 from core.types import HtmxHttpRequest
 from engagements.views import home as pipeline_home
 
@@ -17,3 +24,21 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     if user.has_perm("forecasting.view_dashboard") and not user.has_perm("engagements.change_em_fields"):
         return redirect("forecasting:dashboard")
     return pipeline_home(request)
+
+
+@login_not_required
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    """Health for load balancers and the compose health check: 200 ok/degraded, 503 when down."""
+    report = health_report()
+    return JsonResponse(report.as_dict(), status=report.http_status)
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def admin_status(request: HttpRequest) -> HttpResponse:
+    """System status in the admin: the health checks with links to where each is looked after."""
+    context = {**admin.site.each_context(request), "title": "System status", "report": health_report()}
+    return TemplateResponse(request, "admin/system_status.html", context)

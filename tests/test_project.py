@@ -73,6 +73,8 @@ def test_compose_file_defines_the_full_stack():
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     for name in ("postgres", "redis", "web", "worker"):
         assert "healthcheck" in services[name], name
+    assert "http://localhost:8000/health/" in services["web"]["healthcheck"]["test"][1]
+    assert services["worker"]["stop_signal"] == "SIGQUIT"  # soft shutdown hands unfinished tasks back
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
