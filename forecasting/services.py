@@ -45,6 +45,9 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
     if week > week_of():
         raise ValidationError("A snapshot cannot be taken for a future week.", code="future")
     quarter = FiscalQuarter.for_date(week)
+    # Two runs at once (beat fired twice, a redelivered task) take turns here: the week's row stays
+    # locked until this transaction commits, and a run that raced to create it gets the unique
+    # constraint's IntegrityError inside get_or_create, which then waits for and locks the winner's row.
     snapshot, _ = ForecastSnapshot.objects.select_for_update().get_or_create(
         week=week, defaults={"taken_at": timezone.now()}
     )
