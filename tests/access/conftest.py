@@ -129,4 +129,22 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     ForecastSnapshot.objects.create(week=dt.date(2026, 11, 16), taken_at=now)
     Skill.objects.get_or_create(name="Kubernetes")
     ClockedSchedule.objects.create(clocked_time=now)
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    AccessAttempt.objects.create(
+        username="someone",
+        ip_address="10.0.0.1",
+        failures_since_start=1,
+        user_agent="test",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+    )
+    AccessFailureLog.objects.create(
+        username="someone",
+        ip_address="10.0.0.1",
+        user_agent="test",
+        path_info="/accounts/login/",
+        locked_out=False,
+    )
     SolarSchedule.objects.create(event="sunrise", latitude=Decimal("51.5"), longitude=Decimal("0.1"))

@@ -141,6 +141,28 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
 # Which roles may open each registered model's admin pages. Non-staff roles are always sent to the
 # admin login; staff roles not listed get 403. Read-only models list nobody under add / delete.
 ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Login lockouts: administrators see them and unlock by deleting the attempt.
+    "axes_accessattempt": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "axes_accesslog": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
+    "axes_accessfailurelog": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
     "auth_group": {
         "changelist": ("admin",),
         "add": ("admin",),
