@@ -23,6 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         base = reverse("engagements:pipeline")
         for key, label in available_scopes(user):
             nav.append({"key": f"pipeline:{key}", "label": label, "url": f"{base}?scope={key}"})
+        if user.is_superuser:
+            nav.append({"key": "audit", "label": "Audit", "url": reverse("audit")})
         if user.is_superuser or user.has_perm("engagements.manage_em_team"):
             nav.append(
                 {"key": "pipeline:workload", "label": "EM workload", "url": reverse("engagements:workload")}

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.audit_views import audit
 from config.views import admin_status, health, home
 
 # The admin index links to the System status page (config/views.py).
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("health/", health, name="health"),
     path("admin/status/", admin_status, name="admin_status"),
+    path("audit/", audit, name="audit"),
     path("admin/", admin.site.urls),
     path("", include("engagements.urls")),
     path("", include("people.urls")),
