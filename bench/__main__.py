@@ -9,7 +9,7 @@ import sys
 
 from bench.setup import django_setup
 
-BENCHES = ["pipeline", "sow_pdf", "salesforce", "forecast"]
+BENCHES = ["pipeline", "sow_pdf", "salesforce", "forecast", "capacity"]
 
 
 def main(argv: list[str]) -> None:
