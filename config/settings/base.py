@@ -311,3 +311,11 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Capacity: an estimate's hours become demand spread over this many weeks after the close date,
+# weighted by EM confidence (observed close rates once a colour has CAPACITY_MIN_CALLS calls).
+DEMAND_SPREAD_WEEKS = env.int("DEMAND_SPREAD_WEEKS", default=8)
+CAPACITY_MIN_CALLS = env.int("CAPACITY_MIN_CALLS", default=20)
+CAPACITY_CONFIDENCE_WEIGHTS = env.dict(
+    "CAPACITY_CONFIDENCE_WEIGHTS", default={"Green": "0.9", "Amber": "0.6", "Red": "0.2", "Grey": "0.1"}
+)
