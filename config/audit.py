@@ -122,7 +122,7 @@ def audit_entries(
     """The newest `limit` changes matching the filters, across every kind (one query per kind)."""
     wanted = set(kinds) or {key for key, _ in KINDS}
     sources: list[list[AuditEntry]] = []
-    common = {"user": user, "since": since, "until": until}
+    common: dict[str, Any] = {"user": user, "since": since, "until": until}
     if "opportunity" in wanted:
         qs = _filtered(
             Opportunity.history.select_related("history_user"),
