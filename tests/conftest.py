@@ -121,8 +121,15 @@ def celery_on_broker(transactional_db, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.control.purge()
     try:
+        # Name the default queue: a worker started with other queues earlier in this process narrowed
+        # the app's queue selection, and this worker must consume what .delay() sends.
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=[app.conf.task_default_queue],
         ) as worker:
             yield worker
     finally:

@@ -102,7 +102,7 @@ def test_em_manager_assigns_unassigned_opportunity(page, live_server, log_in, em
     log_in(page, "emm.amer")
     page.get_by_role("link", name="Unassigned").first.click()
     row = page.locator(f"#opp-{opp.pk}")
-    row.get_by_label("Engagement Manager").select_option(label=em.name)
+    row.get_by_label("Engagement Manager").select_option(value=str(em.pk))
     row.get_by_role("button", name="Assign").click()
     expect(page.get_by_role("alert").filter(has_text=re.compile("assigned to"))).to_be_visible()
     assert Opportunity.objects.get(pk=opp.pk).engagement_manager == em
