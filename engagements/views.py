@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import panels
 from core.exceptions import Conflict
+from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from engagements import access, selectors, services
 from engagements.filters import SORTS, PipelineFilter
@@ -32,14 +33,6 @@ from engagements.salesforce import conflicts as sync_conflicts
 from engagements.salesforce import selectors as sync_selectors
 from engagements.salesforce import sync
 from people.selectors import engagement_managers
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.error_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _conflict_message(exc: Conflict) -> str:
@@ -204,7 +197,7 @@ def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             scoping_issue_link=form.cleaned_data["scoping_issue_link"],
         )
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_to_form(form, exc)
         return _render_em_form(request, opportunity, form)
     except Conflict as exc:
         fresh = selectors.opportunity_for_user(user=request.user, pk=pk)
@@ -334,7 +327,7 @@ def risk_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 owner=form.cleaned_data["owner"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, "Risk added.")
             return redirect(opportunity)
@@ -358,7 +351,7 @@ def risk_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 },
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, "Risk updated.")
             return redirect(risk.opportunity)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import panels
 from core.exceptions import Conflict
+from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from people import selectors, services
 from people.filters import PersonFilter
@@ -64,14 +65,6 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_errors(form: PersonForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not services.can_edit_people(request.user):
@@ -100,7 +93,7 @@ def person_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 skill_levels=form.skill_levels(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:

@@ -15,6 +15,7 @@ from core import panels
 from core.csv import safe_row
 from core.exceptions import Conflict
 from core.money import quantize_cents
+from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
 from engagements import selectors as opportunity_selectors
 from scoping import access, selectors, services
@@ -30,19 +31,6 @@ from scoping.forms import (
     parse_calculator,
 )
 from scoping.models import Estimate, EstimateLine, ScopingStatus
-
-
-def _errors_to_messages(request: HtmxHttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _require_view_perm(request: HtmxHttpRequest) -> None:
@@ -130,7 +118,7 @@ def issue_create(request: HtmxHttpRequest, opportunity_pk: int) -> HttpResponse:
                 external_link=data["external_link"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, f"Scoping issue “{issue.title}” opened.")
             return redirect(issue)
@@ -196,7 +184,7 @@ def issue_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 external_link=data["external_link"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
@@ -226,7 +214,7 @@ def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             actor=request.user, issue=issue, status=form.cleaned_data["status"]
         )
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
     else:
         messages.success(request, f"“{moved.title}” moved to {moved.get_status_display()}.")
     return HttpResponseRedirect(back)
@@ -246,7 +234,7 @@ def request_assistance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         services.ta_request_assistance(actor=request.user, issue=issue, note=form.cleaned_data["note"])
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
     else:
         messages.success(request, "A Technical Architect has been asked for help.")
     return redirect(issue)
@@ -271,7 +259,7 @@ def ta_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         actions[decision](actor=request.user, issue=issue, comment=comment)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
     else:
         messages.success(
             request,
@@ -310,7 +298,7 @@ def estimate_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         estimate = services.estimate_create(actor=request.user, issue=issue)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
         return redirect(issue)
     return redirect(estimate)
 
@@ -394,7 +382,7 @@ def estimate_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         if not hasattr(exc, "error_dict"):
-            _errors_to_messages(request, exc)
+            flash(request, exc)
             return redirect(estimate)
         errors = {key: [str(m) for e in errs for m in e.messages] for key, errs in exc.error_dict.items()}
         context = _estimate_context(request, estimate, errors=errors, values=request.POST)
@@ -445,7 +433,7 @@ def estimate_add_offering(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 quantity=form.cleaned_data["quantity"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, f"Added {len(lines)} line{'s' if len(lines) != 1 else ''}.")
             return redirect(estimate)
@@ -471,7 +459,7 @@ def estimate_add_line(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 unit_price=data["unit_price"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, "Line added.")
             return redirect(estimate)
@@ -489,7 +477,7 @@ def estimate_delete_line(request: HtmxHttpRequest, pk: int, line_pk: int) -> Htt
     try:
         services.estimate_delete_line(actor=request.user, line=line)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
     else:
         messages.success(request, "Line removed.")
     return redirect(estimate)
@@ -508,7 +496,7 @@ def estimate_revise(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             actor=request.user, estimate=estimate, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
         return redirect(estimate)
     messages.success(request, f"{revision.label} created from {estimate.label}.")
     return redirect(revision)
@@ -520,7 +508,7 @@ def _transition(request: HtmxHttpRequest, pk: int, service: Any, done: str) -> H
     try:
         service(actor=request.user, estimate=estimate)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        flash(request, exc)
     else:
         messages.success(request, f"{estimate.label} {done}.")
     return redirect(estimate)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import Conflict
+from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from people import selectors as people_selectors
 from people.models import time_zone_names
@@ -22,14 +23,6 @@ from sow import selectors, staffing
 from sow import staffing_selectors as reads
 from sow.models import Assignment, AssignmentStatus, StaffingRequirement
 from sow.staffing_forms import AssignmentForm, CancelForm, ConfirmForm, RequirementForm
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _text(exc: ValidationError) -> str:
@@ -83,7 +76,7 @@ def requirement_create(request: HtmxHttpRequest, sow_pk: int) -> HttpResponse:
                 notes=data["notes"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, f"Staffing requirement “{requirement.label}” added.")
             return redirect(requirement)
@@ -123,7 +116,7 @@ def requirement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 notes=data["notes"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
@@ -233,7 +226,7 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # Errors go next to the row's buttons, and onto the full form when that is what was used.
         from_form = request.POST.get("source") == "form"
         if from_form:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         return _detail(
             request,
             requirement,

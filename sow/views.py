@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import Conflict
+from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
 from scoping import selectors as scoping_selectors
 from sow import access, selectors, services
@@ -24,19 +25,6 @@ from sow.forms import (
     WithdrawForm,
 )
 from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
-
-
-def _errors(request: HtmxHttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @require_GET
@@ -70,7 +58,7 @@ def sow_create(request: HtmxHttpRequest, issue_pk: int) -> HttpResponse:
     try:
         sow = services.sow_create(actor=request.user, issue=issue)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash(request, exc)
         return redirect(issue)
     messages.success(request, f"{sow.reference} drafted from the agreed estimate.")
     return redirect(sow)
@@ -160,7 +148,7 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 **sections,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
@@ -188,7 +176,7 @@ def cost_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 amount=data["amount"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, "Cost added.")
             return redirect(version)
@@ -216,7 +204,7 @@ def cost_update(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse
             )
             messages.success(request, "Cost updated.")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash(request, exc)
     return redirect(version)
 
 
@@ -270,7 +258,7 @@ def _transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
             services.sow_hand_off(actor=request.user, version=version, **hand_off.cleaned_data)
             messages.success(request, f"{version.sow.reference} handed off to delivery.")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash(request, exc)
     return redirect(version)
 
 

@@ -11,4 +11,5 @@ register = template.Library()
 def markdown(text: str) -> SafeString:
     return render_markdown(text)
 
+
 register.filter("percent", pipeline_tags.percent)
