@@ -103,7 +103,10 @@ class ForecastSnapshotRow(models.Model):
     em_reviewed_at = models.DateTimeField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["snapshot", "close_date"], name="snaprow_snapshot_close_idx")]
+        indexes = [
+            models.Index(fields=["snapshot", "close_date"], name="snaprow_snapshot_close_idx"),
+            models.Index(fields=["snapshot", "opportunity"], name="snaprow_snapshot_opp_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.snapshot}: {self.name}"

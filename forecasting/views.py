@@ -62,7 +62,13 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     board = figures.dashboard(quarter, source, book)
     previous_week = changes_mod.previous_week(week, weeks)
     changes = (
-        changes_mod.compare(quarter, figures.source_for(previous_week, snapshots), source, book)
+        changes_mod.compare(
+            quarter,
+            figures.source_for(previous_week, snapshots),
+            source,
+            book,
+            current_commit=board.overall["commit"].amount,
+        )
         if previous_week
         else None
     )
