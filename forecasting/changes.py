@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import IntegerField, Q, QuerySet, Value
 
 from core.fiscal import FiscalQuarter
 from engagements.models import CONFIDENCE_RANK, Confidence
@@ -83,31 +83,22 @@ class Changes:
         return next(c for c in self.categories if c.key == key)
 
 
-_COMPARED = ("s_close", "s_amount", "s_currency", "s_conf", "s_closed", "s_won")
-
-
-def _side(
-    source: Source, quarter: FiscalQuarter, other: Source, side: int, *, changed_only: bool
-) -> QuerySet[Any]:
-    """The source's rows in the quarter, plus its rows for opportunities the other source has in it;
-    with `changed_only`, only rows the other week does not hold unchanged (the database drops the rest)."""
+def _side(source: Source, quarter: FiscalQuarter, other: Source, side: int) -> QuerySet[Any]:
+    """The source's rows in the quarter, plus its rows for opportunities the other source has in it."""
     other_ids = other.rows().filter(in_quarter(quarter)).exclude(s_opp__isnull=True).values("s_opp")
-    qs = source.rows().filter(in_quarter(quarter) | Q(s_opp__in=other_ids))
-    if changed_only:
-        twin = other.rows().filter(s_opp=OuterRef("s_opp"), **{name: OuterRef(name) for name in _COMPARED})
-        qs = qs.exclude(Exists(twin))
-    return qs.annotate(s_side=Value(side, output_field=IntegerField())).values(*_FIELDS, "s_side").order_by()
+    return (
+        source.rows()
+        .filter(in_quarter(quarter) | Q(s_opp__in=other_ids))
+        .annotate(s_side=Value(side, output_field=IntegerField()))
+        .values(*_FIELDS, "s_side")
+        .order_by()
+    )
 
 
-def _rows(
-    previous: Source, current: Source, quarter: FiscalQuarter, *, changed_only: bool = False
-) -> tuple[dict[Any, Any], dict[Any, Any]]:
+def _rows(previous: Source, current: Source, quarter: FiscalQuarter) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """Both weeks' rows in one query, keyed by opportunity."""
     sides: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
-    union = _side(previous, quarter, current, 0, changed_only=changed_only).union(
-        _side(current, quarter, previous, 1, changed_only=changed_only), all=True
-    )
-    for row in union:
+    for row in _side(previous, quarter, current, 0).union(_side(current, quarter, previous, 1), all=True):
         key = row["s_opp"] if row["s_opp"] is not None else ("deleted", row["s_name"], row["s_account"])
         sides[row["s_side"]][key] = row
     return sides
@@ -131,35 +122,16 @@ def _commit(row: dict[str, Any] | None, quarter: FiscalQuarter, rates: Rates) ->
 
 
 def compare(
-    quarter: FiscalQuarter,
-    previous: Source,
-    current: Source,
-    book: RateBook | None = None,
-    *,
-    current_commit: Decimal | None = None,
+    quarter: FiscalQuarter, previous: Source, current: Source, book: RateBook | None = None
 ) -> Changes:
-    """Every change between the two weeks for the quarter (one query, plus the rates unless given).
-
-    Given this week's Commit (the dashboard has it) and the same exchange rates on both dates, only
-    the opportunities that changed are read: unchanged ones add the same to both Commits.
-    """
+    """Every change between the two weeks for the quarter (one query, plus the rates unless given)."""
     book = book or RateBook.load()
     prev_rates, cur_rates = book.on(previous.as_of_date), book.on(current.as_of_date)
-    changed_only = current_commit is not None and prev_rates.same_as(cur_rates)
-    before, after = _rows(previous, current, quarter, changed_only=changed_only)
+    before, after = _rows(previous, current, quarter)
     categories = {key: Category(key, label) for key, label in CATEGORIES}
     steps = {key: ZERO for key, _ in WATERFALL_STEPS}
-    if changed_only:
-        assert current_commit is not None
-        end = current_commit
-        start = (
-            end
-            - sum((_commit(row, quarter, cur_rates) for row in after.values()), ZERO)
-            + sum((_commit(row, quarter, prev_rates) for row in before.values()), ZERO)
-        )
-    else:
-        start = sum((_commit(row, quarter, prev_rates) for row in before.values()), ZERO)
-        end = sum((_commit(row, quarter, cur_rates) for row in after.values()), ZERO)
+    start = sum((_commit(row, quarter, prev_rates) for row in before.values()), ZERO)
+    end = sum((_commit(row, quarter, cur_rates) for row in after.values()), ZERO)
 
     def add(key: str, row: dict[str, Any], amount: Decimal, detail: str) -> None:
         categories[key].items.append(

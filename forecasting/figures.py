@@ -121,9 +121,6 @@ class Rates:
             on,
         )
 
-    def same_as(self, other: Rates) -> bool:
-        return self.corporate == other.corporate and self._rates == other._rates
-
     def rate(self, currency: str) -> Decimal | None:
         if currency == self.corporate:
             return Decimal("1")

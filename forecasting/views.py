@@ -62,13 +62,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     board = figures.dashboard(quarter, source, book)
     previous_week = changes_mod.previous_week(week, weeks)
     changes = (
-        changes_mod.compare(
-            quarter,
-            figures.source_for(previous_week, snapshots),
-            source,
-            book,
-            current_commit=board.overall["commit"].amount,
-        )
+        changes_mod.compare(quarter, figures.source_for(previous_week, snapshots), source, book)
         if previous_week
         else None
     )

@@ -126,18 +126,3 @@ def test_live_view_compares_with_latest_snapshot(weeks, quarter):
     assert changes.previous_week(None, [PREV, CUR]) == CUR
     assert changes.previous_week(CUR, [PREV, CUR]) == PREV
     assert changes.previous_week(PREV, [PREV, CUR]) is None
-
-
-def test_reading_only_changed_rows_gives_the_same_result(weeks, quarter):
-    """With this week's Commit given, unchanged opportunities are left in the database."""
-    from forecasting import figures as figures_mod
-
-    previous, current, _ = weeks
-    full = changes.compare(quarter, previous, current)
-    commit = figures_mod.dashboard(quarter, current).overall["commit"].amount
-    fast = changes.compare(quarter, previous, current, current_commit=commit)
-    assert (fast.waterfall_start, fast.waterfall_end) == (full.waterfall_start, full.waterfall_end)
-    assert fast.waterfall == full.waterfall
-    assert [(c.key, sorted(i.name for i in c.items)) for c in fast.categories] == [
-        (c.key, sorted(i.name for i in c.items)) for c in full.categories
-    ]
