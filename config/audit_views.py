@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -11,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from config.audit import KINDS, audit_entries
-from core.csv import safe_row
+from core.csv import csv_response
 from core.types import HtmxHttpRequest
 
 
@@ -43,13 +41,9 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
         else []
     )
     if csv_export:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["When (UTC)", "Kind", "Who", "Action", "Object", "Changes"])
-        for e in entries:
-            writer.writerow(safe_row([e.at.isoformat(), e.kind, e.user, e.action, e.object_label, e.changes]))
-        return response
+        header = ["When (UTC)", "Kind", "Who", "Action", "Object", "Changes"]
+        rows = [[e.at.isoformat(), e.kind, e.user, e.action, e.object_label, e.changes] for e in entries]
+        return csv_response("audit.csv", [header, *rows])
     return render(
         request,
         "audit.html",

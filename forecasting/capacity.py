@@ -19,7 +19,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
-from engagements.models import Confidence
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
 from scoping.models import Estimate, EstimateLine
 from sow.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus, SowStatus
@@ -275,6 +274,3 @@ def capacity(
         demand_without_role=unplaced,
         notes=notes,
     )
-
-
-__all__ = ["Capacity", "Confidence", "capacity", "confidence_weights"]

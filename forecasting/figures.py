@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
-from engagements.models import CONFIDENCE_RANK, Confidence, Opportunity
+from engagements.models import Confidence, Opportunity
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
 
 ZERO = Decimal("0")
@@ -516,6 +516,3 @@ def trend(quarter: FiscalQuarter, plan: Decimal | None, book: RateBook | None = 
         TrendPoint(week, v["closed_won"], v["commit"], v["best_case"], plan)
         for week, v in sorted(points.items())
     ]
-
-
-__all__ = ["CONFIDENCE_RANK", "METRICS", "Rates", "Source", "dashboard", "drill_down", "source_for"]

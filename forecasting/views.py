@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from core.csv import safe_row
+from core.csv import csv_response
 from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from core.types import HtmxHttpRequest
@@ -202,13 +201,7 @@ def _dashboard_url(quarter: FiscalQuarter, week: dt.date | None) -> str:
 
 
 def _csv(filename: str, header: list[str], rows: list[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(safe_row(row))
-    return response
+    return csv_response(filename, [header, *rows])
 
 
 def _money(value: Decimal | None) -> Any:

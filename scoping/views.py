@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -12,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import panels
-from core.csv import safe_row
+from core.csv import csv_response
 from core.exceptions import Conflict
 from core.money import quantize_cents
 from core.service_errors import apply_to_form, flash
@@ -542,48 +541,41 @@ def estimate_export(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
     lines = selectors.estimate_lines(estimate)
     totals = selectors.estimate_totals(estimate, lines)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    header = [
+        "Scoping issue",
+        estimate.scoping_issue.title,
+        "Version",
+        estimate.label,
+        "Status",
+        estimate.get_status_display(),
+        "Currency",
+        estimate.currency,
+    ]
+    columns = ["Kind", "Description", "Role", "Quantity", "Hours", "Unit price", "Rate", "Amount"]
+    rows = [
+        [
+            line.get_kind_display(),
+            line.description,
+            line.role_name,
+            line.quantity if line.kind != "activity" else "",
+            line.hours if line.kind == "activity" else "",
+            line.unit_price if line.kind != "activity" else "",
+            line.bill_rate if line.kind == "activity" else "",
+            quantize_cents(line.amount),
+        ]
+        for line in lines
+    ]
+    summary = [
+        ["", label, "", "", "", "", "", quantize_cents(amount)]
+        for label, amount in (
+            ("Labour", totals.labour),
+            ("Contingency", totals.contingency),
+            ("Packaged", totals.packaged),
+            ("Other", totals.other),
+            ("Expenses", totals.expenses),
+            ("Discount", -totals.discount),
+            ("Total", totals.total),
+        )
+    ]
     filename = f"estimate-{estimate.scoping_issue_id}-{estimate.label}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        safe_row(
-            [
-                "Scoping issue",
-                estimate.scoping_issue.title,
-                "Version",
-                estimate.label,
-                "Status",
-                estimate.get_status_display(),
-                "Currency",
-                estimate.currency,
-            ]
-        )
-    )
-    writer.writerow(["Kind", "Description", "Role", "Quantity", "Hours", "Unit price", "Rate", "Amount"])
-    for line in lines:
-        writer.writerow(
-            safe_row(
-                [
-                    line.get_kind_display(),
-                    line.description,
-                    line.role_name,
-                    line.quantity if line.kind != "activity" else "",
-                    line.hours if line.kind == "activity" else "",
-                    line.unit_price if line.kind != "activity" else "",
-                    line.bill_rate if line.kind == "activity" else "",
-                    quantize_cents(line.amount),
-                ]
-            )
-        )
-    for label, amount in (
-        ("Labour", totals.labour),
-        ("Contingency", totals.contingency),
-        ("Packaged", totals.packaged),
-        ("Other", totals.other),
-        ("Expenses", totals.expenses),
-        ("Discount", -totals.discount),
-        ("Total", totals.total),
-    ):
-        writer.writerow(["", label, "", "", "", "", "", quantize_cents(amount)])
-    return response
+    return csv_response(filename, [header, columns, *rows, *summary])

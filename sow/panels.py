@@ -7,7 +7,7 @@ from core.types import AnyUser
 from engagements.models import Opportunity
 from scoping import access as scoping_access
 from scoping.models import ScopingIssue
-from sow import access, selectors
+from sow import selectors
 from sow.models import Sow, SowVersion
 
 
@@ -38,6 +38,3 @@ def scoping_issue_panel(user: AnyUser, issue: ScopingIssue) -> Panel | None:
         {"rows": _latest_versions(sows), "issue": issue, "can_create": can_create and not sows},
         order=5,
     )
-
-
-__all__ = ["opportunity_panel", "scoping_issue_panel", "access"]
