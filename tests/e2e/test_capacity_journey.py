@@ -15,17 +15,27 @@ from tests.sow.staffing.factories import StaffingRequirementFactory, requirement
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_confirming_an_assignment_moves_the_capacity_page(page, live_server, log_in, em, ready_issue,
-                                                          make_person, region_amer):
+def test_confirming_an_assignment_moves_the_capacity_page(
+    page, live_server, log_in, em, ready_issue, make_person, region_amer
+):
     director = make_person(Role.PS_DIRECTOR, username="director")
-    version = take_to(services.sow_create(actor=em.user, issue=ready_issue).versions.get(), "signed",
-                      em=em, director=director)
+    version = take_to(
+        services.sow_create(actor=em.user, issue=ready_issue).versions.get(),
+        "signed",
+        em=em,
+        director=director,
+    )
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=1)
-    requirement = StaffingRequirementFactory(sow=version.sow, title="Migration engineer",
-                                             hours_per_week=Decimal("20"), start_date=monday,
-                                             end_date=monday + dt.timedelta(days=25),
-                                             customer_time_zone="Europe/London", overlap_hours=Decimal("2"))
+    requirement = StaffingRequirementFactory(
+        sow=version.sow,
+        title="Migration engineer",
+        hours_per_week=Decimal("20"),
+        start_date=monday,
+        end_date=monday + dt.timedelta(days=25),
+        customer_time_zone="Europe/London",
+        overlap_hours=Decimal("2"),
+    )
     requirement_skill(requirement, "Kubernetes", 3)
     delivery_person("Sam Taylor", skills={"Kubernetes": 4}, region=region_amer, capacity="40")
     make_person(Role.PS_OPERATIONS, username="psops")
