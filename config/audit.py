@@ -5,23 +5,131 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 
-from engagements.models import Opportunity
-from scoping.models import Estimate
-from sow.models import Approval, Assignment, SowVersion
+from engagements.models import Account, Opportunity
+from people.models import Person, Region
+from scoping.models import DeliveryRole, Estimate, ScopingIssue, ServiceOffering
+from sow.models import Approval, Assignment, SowTemplate, SowVersion
 
-KINDS = [
-    ("opportunity", "Opportunity"),
-    ("estimate", "Estimate"),
-    ("sow", "SOW version"),
-    ("approval", "Approval decision"),
-    ("assignment", "Assignment"),
+
+@dataclass(frozen=True)
+class _Source:
+    """One kind of object whose history the audit trail reads."""
+
+    key: str
+    label: str
+    model: Any
+    related: tuple[str, ...]
+    search: str  # lookup on the historical row matched by the Object filter
+    object_label: Callable[[Any], str]
+    object_url: Callable[[Any], str]
+
+
+def _admin_url(name: str) -> Callable[[Any], str]:
+    return lambda r: reverse(f"admin:{name}_change", args=[r.id])
+
+
+_SOURCES = [
+    _Source(
+        "opportunity",
+        "Opportunity",
+        Opportunity,
+        (),
+        "name__icontains",
+        lambda r: r.name,
+        lambda r: reverse("engagements:detail", args=[r.id]),
+    ),
+    _Source(
+        "account",
+        "Account",
+        Account,
+        (),
+        "name__icontains",
+        lambda r: r.name,
+        _admin_url("engagements_account"),
+    ),
+    _Source(
+        "person",
+        "Person",
+        Person,
+        (),
+        "name__icontains",
+        lambda r: r.name,
+        lambda r: reverse("people:detail", args=[r.id]),
+    ),
+    _Source(
+        "scoping_issue",
+        "Scoping issue",
+        ScopingIssue,
+        (),
+        "title__icontains",
+        lambda r: r.title,
+        lambda r: reverse("scoping:detail", args=[r.id]),
+    ),
+    _Source(
+        "estimate",
+        "Estimate",
+        Estimate,
+        ("scoping_issue",),
+        "scoping_issue__title__icontains",
+        lambda r: f"{r.scoping_issue.title if r.scoping_issue else '?'} v{r.number}",
+        lambda r: reverse("scoping:estimate", args=[r.id]),
+    ),
+    _Source(
+        "sow",
+        "SOW version",
+        SowVersion,
+        ("sow",),
+        "sow__title__icontains",
+        lambda r: f"{r.sow.reference if r.sow else '?'} v{r.number}",
+        lambda r: reverse("sow:version", args=[r.id]),
+    ),
+    _Source(
+        "assignment",
+        "Assignment",
+        Assignment,
+        ("person", "requirement"),
+        "person__name__icontains",
+        lambda r: f"{r.person.name if r.person else '?'} on {r.requirement.label if r.requirement else '?'}",
+        lambda r: reverse("sow:requirement", args=[r.requirement_id]),
+    ),
+    _Source(
+        "rate_card",
+        "Rate card",
+        DeliveryRole,
+        (),
+        "name__icontains",
+        lambda r: f"{r.name} ({r.currency})",
+        _admin_url("scoping_deliveryrole"),
+    ),
+    _Source(
+        "offering",
+        "Service offering",
+        ServiceOffering,
+        (),
+        "name__icontains",
+        lambda r: r.name,
+        _admin_url("scoping_serviceoffering"),
+    ),
+    _Source(
+        "sow_template",
+        "SOW template",
+        SowTemplate,
+        (),
+        "category__icontains",
+        lambda r: r.get_category_display(),
+        _admin_url("sow_sowtemplate"),
+    ),
+    _Source("region", "Region", Region, (), "name__icontains", lambda r: r.code, _admin_url("people_region")),
 ]
+
+KINDS = [(source.key, source.label) for source in _SOURCES] + [("approval", "Approval decision")]
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 _SKIP = {
     "history_id",
@@ -34,6 +142,7 @@ _SKIP = {
     "updated_at",
     "version",
     "history_user_id",
+    "previous_history_id",
 }
 
 
@@ -66,26 +175,43 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _history_entries(kind: str, records: list[Any], label: Any, url: Any) -> list[AuditEntry]:
-    """Entries newest first; each change is compared with the object's previous record in the batch."""
+def _with_previous(history: QuerySet[Any]) -> QuerySet[Any]:
+    """Each historical row annotated with the id of the same object's row just before it, whatever
+    the filters exclude (another user's edit, an earlier day), so every change can be diffed."""
+    model = history.model
+    earlier = model.objects.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    )
+    return history.annotate(
+        previous_history_id=Subquery(
+            earlier.order_by("-history_date", "-history_id").values("history_id")[:1]
+        )
+    )
+
+
+def _history_entries(source: _Source, records: list[Any]) -> list[AuditEntry]:
+    """Entries newest first; each change is compared with the object's previous historical row."""
+    wanted = [r.previous_history_id for r in records if r.history_type == "~" and r.previous_history_id]
+    previous = {p.history_id: p for p in source.model.history.filter(history_id__in=wanted)}
     entries = []
-    by_object: dict[Any, list[Any]] = {}
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        history = by_object.setdefault(record.id, [])
-        previous = history[-1] if history else None
-        history.append(record)
+    for record in records:
         user = (
             record.history_user.get_username() if record.history_user_id and record.history_user else "system"
         )
         entries.append(
             AuditEntry(
                 at=record.history_date,
-                kind=kind,
+                kind=source.label,
                 user=user,
                 action=_ACTIONS.get(record.history_type, "changed"),
-                object_label=label(record),
-                object_url=url(record),
-                changes=_changes(record, previous) if record.history_type == "~" else "",
+                object_label=source.object_label(record),
+                object_url=source.object_url(record),
+                changes=(
+                    _changes(record, previous.get(record.previous_history_id))
+                    if record.history_type == "~"
+                    else ""
+                ),
             )
         )
     entries.sort(key=lambda e: e.at, reverse=True)
@@ -119,80 +245,23 @@ def audit_entries(
     search: str = "",
     limit: int = 200,
 ) -> list[AuditEntry]:
-    """The newest `limit` changes matching the filters, across every kind (one query per kind)."""
+    """The newest `limit` changes matching the filters, across every kind (two queries per kind)."""
     wanted = set(kinds) or {key for key, _ in KINDS}
     sources: list[list[AuditEntry]] = []
     common: dict[str, Any] = {"user": user, "since": since, "until": until}
-    if "opportunity" in wanted:
+    for source in _SOURCES:
+        if source.key not in wanted:
+            continue
         qs = _filtered(
-            Opportunity.history.select_related("history_user"),
+            source.model.history.select_related("history_user", *source.related),
             date_field="history_date",
             user_field="history_user",
             **common,
         )
         if search:
-            qs = qs.filter(name__icontains=search)
-        sources.append(
-            _history_entries(
-                "Opportunity",
-                list(qs.order_by("-history_date")[:limit]),
-                lambda r: r.name,
-                lambda r: f"/opportunities/{r.id}/",
-            )
-        )
-    if "estimate" in wanted:
-        qs = _filtered(
-            Estimate.history.select_related("history_user", "scoping_issue"),
-            date_field="history_date",
-            user_field="history_user",
-            **common,
-        )
-        if search:
-            qs = qs.filter(scoping_issue__title__icontains=search)
-        sources.append(
-            _history_entries(
-                "Estimate",
-                list(qs.order_by("-history_date")[:limit]),
-                lambda r: f"{r.scoping_issue.title if r.scoping_issue else '?'} v{r.number}",
-                lambda r: f"/estimates/{r.id}/",
-            )
-        )
-    if "sow" in wanted:
-        qs = _filtered(
-            SowVersion.history.select_related("history_user", "sow"),
-            date_field="history_date",
-            user_field="history_user",
-            **common,
-        )
-        if search:
-            qs = qs.filter(sow__title__icontains=search)
-        sources.append(
-            _history_entries(
-                "SOW version",
-                list(qs.order_by("-history_date")[:limit]),
-                lambda r: f"{r.sow.reference if r.sow else '?'} v{r.number}",
-                lambda r: f"/sows/versions/{r.id}/",
-            )
-        )
-    if "assignment" in wanted:
-        qs = _filtered(
-            Assignment.history.select_related("history_user", "person", "requirement"),
-            date_field="history_date",
-            user_field="history_user",
-            **common,
-        )
-        if search:
-            qs = qs.filter(person__name__icontains=search)
-        sources.append(
-            _history_entries(
-                "Assignment",
-                list(qs.order_by("-history_date")[:limit]),
-                lambda r: (
-                    f"{r.person.name if r.person else '?'} on {r.requirement.label if r.requirement else '?'}"
-                ),
-                lambda r: f"/sows/staffing/{r.requirement_id}/",
-            )
-        )
+            qs = qs.filter(**{source.search: search})
+        records = list(_with_previous(qs).order_by("-history_date", "-history_id")[:limit])
+        sources.append(_history_entries(source, records))
     if "approval" in wanted:
         qs = _filtered(
             Approval.objects.select_related("actor", "sow_version__sow"),

@@ -6,9 +6,6 @@ from django.urls import include, path
 from config.audit_views import audit
 from config.views import admin_status, health, home
 
-# The admin index links to the System status page (config/views.py).
-admin.site.index_template = "admin/index_with_status.html"
-
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

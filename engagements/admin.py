@@ -4,9 +4,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from simple_history.admin import SimpleHistoryAdmin
 
 from core.exceptions import Conflict
+from core.history import HistoryAdmin
 from engagements import access
 from engagements.models import (
     Account,
@@ -52,7 +52,7 @@ _EM_FIELDS = [
 
 
 @admin.register(Account)
-class AccountAdmin(SimpleHistoryAdmin):
+class AccountAdmin(HistoryAdmin):
     list_display = ["name", "segment", "region", "salesforce_id"]
     list_filter = ["region", "segment"]
     search_fields = ["name", "salesforce_id"]
@@ -70,7 +70,7 @@ class RiskInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(HistoryAdmin):
     list_display = [
         "name",
         "account",

@@ -1,12 +1,21 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from core.history import HistoryAdmin
+from people import access
 from people.models import Person, PersonSkill, Region, Skill
 from people.services import person_sync_login_groups
 
 
 @admin.register(Region)
-class RegionAdmin(SimpleHistoryAdmin):
+class RegionAdmin(HistoryAdmin):
+    history_revert = True  # plain reference data: a revert is an edit through the change form
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
@@ -23,8 +32,29 @@ class PersonSkillInline(admin.TabularInline):
     autocomplete_fields = ["skill"]
 
 
+class PersonAdminForm(forms.ModelForm):
+    """Refuses linking a login that is the editor's own (which would change their own permissions)."""
+
+    request: HttpRequest | None = None
+
+    class Meta:
+        model = Person
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields it shows
+
+    def clean_user(self) -> Any:
+        user = self.cleaned_data.get("user")
+        actor = self.request.user if self.request is not None else None
+        if user is not None and actor is not None and user.pk == actor.pk:
+            raise forms.ValidationError(access.OWN_PRIVILEGES, code="own_privileges")
+        return user
+
+
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(HistoryAdmin):
+    """Role and login link change only by an administrator (people.access), never one's own; the
+    history is read-only because directory edits carry rules (people.services.person_update)."""
+
+    form = PersonAdminForm
     list_display = ["name", "email", "role", "region", "manager", "active"]
     list_filter = ["role", "region", "active"]
     search_fields = ["name", "email", "salesforce_user_id"]
@@ -32,9 +62,82 @@ class PersonAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["user", "manager"]
     inlines = [PersonSkillInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not access.can_change_role(request.user, obj):
+            fields.append("role")
+        if not access.can_link_login(request.user, obj):
+            fields.append("user")
+        return fields
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # The fields above are read-only for those who may not change them; this holds the rule for
+        # any other way a changed role or login could arrive.
+        before = Person.objects.filter(pk=obj.pk).values("role", "user_id").first() if change else None
+        if before is not None:
+            if before["role"] != obj.role and not access.can_change_role(request.user, obj):
+                raise PermissionDenied(access.ROLE_NEEDS_ADMIN)
+            if before["user_id"] != obj.user_id and not access.can_link_login(request.user, obj):
+                raise PermissionDenied(access.LOGIN_NEEDS_ADMIN)
+        elif obj.user_id is not None and not access.can_link_login(request.user, obj):
+            raise PermissionDenied(access.LOGIN_NEEDS_ADMIN)
         if change:
             # A directory edit based on the old version must now be refused (people.services.person_update).
             obj.version += 1
         super().save_model(request, obj, form, change)
         person_sync_login_groups(person=obj)
+
+
+# --- Logins -------------------------------------------------------------------------------------------
+# A login's groups, permissions and staff/superuser/active flags grant permissions: only another
+# administrator changes them (people.access.can_change_privileges), never the login's own user.
+
+
+class PipelineUserAdmin(UserAdmin):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not access.can_change_privileges(request.user, obj):
+            fields += [name for name in access.PRIVILEGE_FIELDS if name not in fields]
+        return fields
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change and not access.can_change_privileges(request.user, obj):
+            before = User.objects.filter(pk=obj.pk).values(*access.PRIVILEGE_FIELDS[:3]).first() or {}
+            if any(before.get(name) != getattr(obj, name) for name in access.PRIVILEGE_FIELDS[:3]):
+                raise PermissionDenied(access.OWN_PRIVILEGES)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        if not access.can_change_privileges(request.user, form.instance):
+            # groups / user_permissions are read-only here, so the form holds none; nothing to save.
+            form.cleaned_data.pop("groups", None)
+            form.cleaned_data.pop("user_permissions", None)
+        super().save_related(request, form, formsets, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.pk == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class PipelineGroupAdmin(GroupAdmin):
+    """Groups hold permissions: administrators only (role groups are set by core.roles on migrate)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+
+admin.site.unregister(User)
+admin.site.register(User, PipelineUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, PipelineGroupAdmin)

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.history import HistoryAdmin
 from scoping.models import (
     DeliveryRole,
     Estimate,
@@ -13,7 +13,8 @@ from scoping.models import (
 
 
 @admin.register(DeliveryRole)
-class DeliveryRoleAdmin(SimpleHistoryAdmin):
+class DeliveryRoleAdmin(HistoryAdmin):
+    history_revert = True  # the rate card is edited here; new rates never rewrite existing lines
     list_display = ["name", "currency", "bill_rate", "cost_rate", "active"]
     list_filter = ["currency", "active"]
     search_fields = ["name"]
@@ -27,7 +28,8 @@ class OfferingActivityInline(admin.TabularInline):
 
 
 @admin.register(ServiceOffering)
-class ServiceOfferingAdmin(SimpleHistoryAdmin):
+class ServiceOfferingAdmin(HistoryAdmin):
+    history_revert = True  # the catalog is edited here
     list_display = ["code", "name", "kind", "category", "unit_price", "currency", "active"]
     list_filter = ["kind", "category", "currency", "active"]
     search_fields = ["code", "name", "description"]
@@ -53,7 +55,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScopingIssue)
-class ScopingIssueAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class ScopingIssueAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = [
         "title",
         "opportunity",
@@ -89,7 +91,7 @@ class EstimateLineInline(admin.TabularInline):
 
 
 @admin.register(Estimate)
-class EstimateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class EstimateAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["scoping_issue", "number", "status", "total", "currency", "updated_at"]
     list_filter = ["status", "currency"]
     list_select_related = ["scoping_issue"]

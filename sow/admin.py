@@ -12,15 +12,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.history import HistoryAdmin
 from sow import selectors, services
 from sow.forms import DecisionForm
 from sow.models import ApprovalQueueItem, MarginTarget, SowStatus, SowTemplate, SowVersion
 
 
 @admin.register(SowTemplate)
-class SowTemplateAdmin(SimpleHistoryAdmin):
+class SowTemplateAdmin(HistoryAdmin):
+    history_revert = True  # templates are edited here; existing SOWs keep their own text
     list_display = ["category", "pricing_type", "validity_days", "updated_at"]
 
 
