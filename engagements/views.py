@@ -11,11 +11,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import panels
 from core.exceptions import Conflict
+from core.redirects import safe_next_url
 from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from engagements import access, selectors, services
@@ -45,13 +45,6 @@ def _conflict_message(exc: Conflict) -> str:
     if current.get("engagement_manager"):
         parts.insert(0, f"EM: {current['engagement_manager']}")
     return f"{exc.message} Current values — " + "; ".join(parts) + "."
-
-
-def _safe_next(request: HtmxHttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 @require_GET
@@ -166,7 +159,7 @@ def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpRespo
     response = render(
         request,
         "engagements/_row.html",
-        {"row": opportunity, "next_url": _safe_next(request, reverse("home"))},
+        {"row": opportunity, "next_url": safe_next_url(request, reverse("home"))},
     )
     response["HX-Trigger"] = "pipelineChanged"
     return response
@@ -212,7 +205,7 @@ def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx and _is_row(request):
         return _render_row(request, updated)
     messages.success(request, f"Saved {updated.name}: {updated.em_confidence}.")
-    return HttpResponseRedirect(_safe_next(request, updated.get_absolute_url()))
+    return HttpResponseRedirect(safe_next_url(request, updated.get_absolute_url()))
 
 
 @require_POST
@@ -227,7 +220,7 @@ def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, "The confirmation was missing the opportunity's version; reload and try again."
         )
-        return HttpResponseRedirect(_safe_next(request, opportunity.get_absolute_url()))
+        return HttpResponseRedirect(safe_next_url(request, opportunity.get_absolute_url()))
     try:
         updated = services.opportunity_confirm_unchanged(
             actor=request.user,
@@ -236,14 +229,14 @@ def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except Conflict as exc:
         messages.error(request, _conflict_message(exc))
-        return HttpResponseRedirect(_safe_next(request, opportunity.get_absolute_url()))
+        return HttpResponseRedirect(safe_next_url(request, opportunity.get_absolute_url()))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return HttpResponseRedirect(_safe_next(request, opportunity.get_absolute_url()))
+        return HttpResponseRedirect(safe_next_url(request, opportunity.get_absolute_url()))
     if request.htmx and _is_row(request):
         return _render_row(request, updated)
     messages.success(request, f"Confirmed {updated.em_confidence} on {updated.name}.")
-    return HttpResponseRedirect(_safe_next(request, updated.get_absolute_url()))
+    return HttpResponseRedirect(safe_next_url(request, updated.get_absolute_url()))
 
 
 @require_POST
@@ -252,7 +245,7 @@ def assign_em(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not access.can_assign_em(request.user, opportunity):
         raise PermissionDenied("Only an EM Manager for this region or an administrator may assign the EM.")
     form = AssignEmForm(request.POST, candidates=engagement_managers())
-    back = _safe_next(request, opportunity.get_absolute_url())
+    back = safe_next_url(request, opportunity.get_absolute_url())
     if not form.is_valid():
         messages.error(request, "Choose an Engagement Manager from the list.")
         return HttpResponseRedirect(back)
@@ -405,7 +398,7 @@ def sync_conflict_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def salesforce_sync_now(request: HtmxHttpRequest) -> HttpResponse:
     if not access.can_run_salesforce_sync(request.user):
         raise PermissionDenied("Only an administrator may start a Salesforce sync.")
-    back = _safe_next(request, reverse("admin:engagements_syncrun_health"))
+    back = safe_next_url(request, reverse("admin:engagements_syncrun_health"))
     try:
         sync.salesforce_sync_request(actor=request.user, full=request.POST.get("full") == "1")
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from core import panels
 from core.csv import csv_response
 from core.exceptions import Conflict
 from core.money import quantize_cents
+from core.redirects import safe_next_url
 from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
 from engagements import selectors as opportunity_selectors
@@ -202,9 +203,7 @@ def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "Only the assignee, the opportunity's EM, their manager or an administrator may move it."
         )
     form = MoveForm(request.POST)
-    back = request.POST.get("next") or issue.get_absolute_url()
-    if not back.startswith("/"):
-        back = issue.get_absolute_url()
+    back = safe_next_url(request, issue.get_absolute_url())
     if not form.is_valid():
         messages.error(request, "Choose a status from the list.")
         return HttpResponseRedirect(back)
@@ -268,8 +267,7 @@ def ta_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "assisted": "Assistance recorded.",
             }[decision],
         )
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") else issue)
+    return HttpResponseRedirect(safe_next_url(request, issue.get_absolute_url()))
 
 
 @require_GET
