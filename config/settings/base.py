@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 
+from config.client_address import client_address_rule
 from config.logging import configure_structlog, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
             ],
+            "libraries": {"durations": "config.durations"},  # {% load durations %}: 15 minutes, 1 hour
         },
     }
 ]
@@ -275,10 +277,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Trust X-Forwarded-For only behind a proxy that sets it; otherwise a client could pick its own address.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.bool("BEHIND_PROXY", default=False) else ["REMOTE_ADDR"]
+# The client's address (config/client_address.py): behind BEHIND_PROXY, the TRUSTED_PROXY_COUNT-th
+# X-Forwarded-For entry from the right (what our proxies wrote; entries to its left come from the
+# client and are ignored); otherwise the connection's address, and the header is ignored. The lockout
+# and the request logs' `ip` (django-structlog reads the IPWARE_* settings) follow the same rule.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+IPWARE_META_PRECEDENCE_ORDER, IPWARE_META_PROXY_COUNT = client_address_rule(
+    behind_proxy=BEHIND_PROXY, proxy_count=TRUSTED_PROXY_COUNT
 )
+IPWARE_STRICT = False  # client-sent entries left of ours make the chain longer: expected, not refused
+AXES_IPWARE_META_PRECEDENCE_ORDER = IPWARE_META_PRECEDENCE_ORDER
+AXES_IPWARE_PROXY_COUNT = IPWARE_META_PROXY_COUNT
 
 # Content Security Policy: scripts only from the app itself (inline ones only with the request's
 # nonce); styles may be inline because Plotly and Bootstrap set them; nothing may frame the app.
