@@ -6,6 +6,10 @@ makes the whole service down (HTTP 503); a stale Salesforce sync or forecast sna
 waiting for a person, make it *degraded* (still 200). Results name what failed and the exception's
 class only: never a URL, a host, a credential or a traceback (those go to the log).
 
+The endpoint tells anyone only the overall status and shows each check to staff users and callers
+with the HEALTH_TOKEN. Its probes reuse one report for HEALTH_CACHE_SECONDS, so callers polling it
+do not make the storage and cache checks write a file and a key every time.
+
 This module reads every app, so it lives in ``config`` (the top), not in ``core``.
 """
 
@@ -13,6 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,3 +233,39 @@ def health_report() -> HealthReport:
         database_down = database_down or (name == "database" and result.status == DOWN)
         checks.append(Check(name, label, result.status, result.detail, required=required, at=result.at))
     return HealthReport(checks=checks)
+
+
+class RecentReport:
+    """The last report, reused for HEALTH_CACHE_SECONDS in this process (0 = run the checks every
+    time). Kept in memory rather than in the cache, so that it works when the cache is what is down;
+    a lock makes callers arriving together wait for one run instead of each starting their own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._report: HealthReport | None = None
+        self._taken = 0.0
+
+    def get(self) -> HealthReport:
+        max_age = float(settings.HEALTH_CACHE_SECONDS)
+        with self._lock:
+            if self._report is None or time.monotonic() - self._taken >= max_age:
+                self._report = health_report()
+                self._taken = time.monotonic()
+            return self._report
+
+    def clear(self) -> None:
+        with self._lock:
+            self._report = None
+
+
+recent_report = RecentReport()
+
+
+def may_see_details(*, user: Any, token: str | None) -> bool:
+    """Each check's result is for staff users and for callers presenting HEALTH_TOKEN."""
+    if getattr(user, "is_staff", False) and user.is_active:
+        return True
+    expected: str = settings.HEALTH_TOKEN or ""
+    if not expected or not token:
+        return False
+    return secrets.compare_digest(token.encode(), expected.encode())

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from config.health import health_report
+from config.health import health_report, may_see_details, recent_report
 from core.types import HtmxHttpRequest
 from engagements.views import home as pipeline_home
 
@@ -30,9 +30,20 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def health(request: HttpRequest) -> JsonResponse:
-    """Health for load balancers and the compose health check: 200 ok/degraded, 503 when down."""
-    report = health_report()
-    return JsonResponse(report.as_dict(), status=report.http_status)
+    """Health for load balancers and the compose health check: 200 ok/degraded, 503 when down.
+    Anyone sees the overall status; staff users and HEALTH_TOKEN holders also see each check."""
+    report = recent_report.get()
+    if may_see_details(user=request.user, token=_presented_token(request)):
+        return JsonResponse(report.as_dict(), status=report.http_status)
+    return JsonResponse({"status": report.status}, status=report.http_status)
+
+
+def _presented_token(request: HttpRequest) -> str | None:
+    """``Authorization: Bearer <token>`` (kept out of access logs), else ``?token=``."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.GET.get("token") or None
 
 
 @staff_member_required

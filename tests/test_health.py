@@ -8,13 +8,17 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.files.storage import FileSystemStorage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config.health import recent_report
 from core.roles import Role
 from engagements.models import SyncRun
 from forecasting.models import ForecastSnapshot
@@ -23,7 +27,18 @@ from forecasting.services import week_of
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_BROKER = os.environ.get("CELERY_BROKER_URL", "")
 
+TOKEN = "health-token-for-tests-0123456789"
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def health_token(settings):
+    """Each test starts without a report from an earlier one, with a token configured."""
+    settings.HEALTH_TOKEN = TOKEN
+    recent_report.clear()
+    yield
+    recent_report.clear()
 
 
 def closed_port() -> int:
@@ -38,13 +53,15 @@ def fresh_snapshot():
     return ForecastSnapshot.objects.create(week=week_of(), taken_at=timezone.now())
 
 
-def get_health(client: Client | None = None):
-    response = (client or Client()).get("/health/")
+def get_health(client: Client | None = None, *, token: str | None = TOKEN, **extra):
+    """GET /health/, with the token (so the body has each check) unless ``token`` is None."""
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+    response = (client or Client()).get("/health/", **headers, **extra)
     assert response["Content-Type"] == "application/json"
     return response, response.json()
 
 
-def test_health_is_ok_for_anonymous_callers_when_every_part_is_up(fresh_snapshot):
+def test_health_is_ok_when_every_part_is_up(fresh_snapshot):
     response, body = get_health()
     assert response.status_code == 200
     assert body["status"] == "ok"
@@ -58,6 +75,121 @@ def test_health_is_ok_for_anonymous_callers_when_every_part_is_up(fresh_snapshot
 
 def test_health_refuses_writes():
     assert Client().post("/health/").status_code == 405
+
+
+# --------------------------------------------------------------------------- who sees what
+
+
+def test_anonymous_callers_get_only_the_overall_status(fresh_snapshot):
+    response, body = get_health(token=None)
+    assert response.status_code == 200
+    assert body == {"status": "ok"}
+
+
+def test_anonymous_callers_get_only_down_and_503_when_a_required_part_is_down(settings, fresh_snapshot):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = f"redis://:hunter2-secret@127.0.0.1:{closed_port()}/0"
+    response, body = get_health(token=None)
+    assert response.status_code == 503
+    assert body == {"status": "down"}
+
+
+def test_staff_users_get_each_check(make_person, login, fresh_snapshot):
+    staff = login(make_person(Role.PS_OPERATIONS, username="ops.admin", superuser=True))
+    response, body = get_health(staff, token=None)
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["status"] == "ok" and "checked_at" in body
+
+
+def test_users_who_are_not_staff_get_only_the_status(em, login, fresh_snapshot):
+    _, body = get_health(login(em), token=None)
+    assert body == {"status": "ok"}
+
+
+def test_the_token_shows_each_check_in_the_header_or_the_query(fresh_snapshot):
+    _, from_header = get_health(token=TOKEN)
+    _, from_query = get_health(token=None, data={"token": TOKEN})
+    for body in (from_header, from_query):
+        assert set(body["checks"]) >= {"database", "cache", "broker", "storage", "forecast_snapshot"}
+
+
+@pytest.mark.parametrize("token", ["wrong", TOKEN[:-1], TOKEN + "x", "jeton-été-☃", ""])
+def test_a_wrong_token_gets_only_the_status(token, fresh_snapshot):
+    for response, body in (get_health(token=token), get_health(token=None, data={"token": token})):
+        assert response.status_code == 200
+        assert body == {"status": "ok"}
+
+
+def test_without_a_configured_token_no_token_shows_the_checks(settings, fresh_snapshot):
+    settings.HEALTH_TOKEN = ""
+    assert get_health(token="")[1] == {"status": "ok"}
+    assert get_health(token=None, data={"token": ""})[1] == {"status": "ok"}
+
+
+# --------------------------------------------------------------------------- probes reuse a report
+
+
+class CountingStorage(FileSystemStorage):
+    """A real file system storage that counts the files it writes."""
+
+    saved: list[str] = []
+
+    def _save(self, name, content):
+        name = super()._save(name, content)
+        CountingStorage.saved.append(name)
+        return name
+
+
+class CountingCache(LocMemCache):
+    """A real local-memory cache that counts the keys written to it."""
+
+    keys_set: list[str] = []
+
+    def set(self, key, value, timeout=None, version=None):
+        CountingCache.keys_set.append(key)
+        return super().set(key, value, timeout=timeout, version=version)
+
+
+@pytest.fixture
+def counted(settings, tmp_path):
+    """Files and cache keys written from here on, through counting storage and cache backends."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{__name__}.CountingStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.CountingCache", "LOCATION": "health-counted"}}
+    CountingStorage.saved.clear()
+    CountingCache.keys_set.clear()
+    return lambda: (len(CountingStorage.saved), len(CountingCache.keys_set))
+
+
+def test_probes_within_the_window_run_the_checks_once(settings, counted, fresh_snapshot):
+    settings.HEALTH_CACHE_SECONDS = 5
+    for _ in range(3):
+        response, body = get_health(token=None)
+        assert response.status_code == 200 and body == {"status": "ok"}
+    assert counted() == (1, 1)  # one file and one cache key for the three probes
+    # A caller with the token in the same window gets the details of that same run.
+    _, details = get_health()
+    assert details["checks"]["storage"]["status"] == "ok"
+    assert counted() == (1, 1)
+
+
+def test_with_no_window_every_probe_runs_the_checks(settings, counted, fresh_snapshot):
+    settings.HEALTH_CACHE_SECONDS = 0
+    for _ in range(3):
+        get_health(token=None)
+    assert counted() == (3, 3)
+
+
+def test_after_the_window_the_checks_run_again(settings, counted, fresh_snapshot):
+    settings.HEALTH_CACHE_SECONDS = 0.2
+    get_health(token=None)
+    get_health(token=None)
+    assert counted() == (1, 1)
+    time.sleep(0.25)
+    get_health(token=None)
+    assert counted() == (2, 2)
 
 
 @pytest.mark.skipif(
@@ -153,11 +285,12 @@ def test_health_reports_the_database_down_from_a_process_with_a_wrong_database_u
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=f"postgres://pipeline:s3cret-pw@127.0.0.1:{port}/pipeline",
+        HEALTH_TOKEN="from-the-environment",
     )
     code = (
         "import django, json; django.setup();"
         "from django.test import Client;"
-        "r = Client().get('/health/');"
+        "r = Client().get('/health/', HTTP_AUTHORIZATION='Bearer from-the-environment');"
         "print('HEALTH', r.status_code, r.content.decode())"
     )
     result = subprocess.run(

@@ -265,6 +265,11 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # /health/ and Admin → System status (config/health.py): older than these is "degraded".
 HEALTH_SYNC_MAX_AGE_MINUTES = env.int("HEALTH_SYNC_MAX_AGE_MINUTES", default=60)
 HEALTH_SNAPSHOT_MAX_AGE_DAYS = env.int("HEALTH_SNAPSHOT_MAX_AGE_DAYS", default=8)
+# /health/ tells anyone only ok/degraded/down; each check is shown to staff users and to callers
+# sending this token (Authorization: Bearer <token>, or ?token=). Empty: staff only.
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
+# Probes within this many seconds reuse the last report (per process) instead of running the checks.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
 # --- end jobs and health ----------------------------------------------------------------------------
 
 
