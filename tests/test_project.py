@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,47 @@ def test_compose_file_defines_the_full_stack():
         assert any(v.startswith("media:") for v in services[name]["volumes"])
     assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
     assert {"pgdata", "media"} <= set(compose["volumes"])
+
+
+def _published_ports(service: dict) -> list[str]:
+    return [
+        str(port.get("published") if isinstance(port, dict) else port) for port in service.get("ports", [])
+    ]
+
+
+def test_compose_reaches_gunicorn_only_through_the_proxy():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    # No service but the proxy publishes a port: a client never talks to gunicorn itself, so
+    # X-Forwarded-For and X-Forwarded-Proto always come from the proxy.
+    assert {name for name, service in services.items() if service.get("ports")} == {"proxy"}
+    assert [str(port) for port in services["web"]["expose"]] == ["8000"]
+    published = _published_ports(services["proxy"])
+    assert any(port.startswith("80:") for port in published)
+    assert any(port.startswith("443:") for port in published)
+    assert services["proxy"]["image"].startswith("caddy:2")
+    assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
+    # The web app trusts exactly the one proxy in front of it; the workers serve no requests.
+    web_env = services["web"]["environment"]
+    assert str(web_env["BEHIND_PROXY"]).lower() in ("true", "1", "yes")
+    assert str(web_env["TRUSTED_PROXY_COUNT"]) == "1"
+    assert web_env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"  # the shared part is kept
+    assert "BEHIND_PROXY" not in services["worker"]["environment"]
+
+
+def test_the_proxy_config_exists_and_sends_everything_to_web():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    mounts = [volume.split(":") for volume in services["proxy"]["volumes"]]
+    (source,) = [source for source, target, *_ in mounts if target == "/etc/caddy/Caddyfile"]
+    caddyfile = (ROOT / source).resolve()
+    assert caddyfile.is_file() and caddyfile.is_relative_to(ROOT / "deploy")
+    lines = [line.split("#", 1)[0].strip() for line in caddyfile.read_text().splitlines()]
+    directives = [line for line in lines if line]
+    assert any(re.fullmatch(r"reverse_proxy\s+web:8000\s*\{?", line) for line in directives)
+    # The client's own X-Forwarded-* values are replaced with what Caddy saw, and bodies are capped.
+    assert "header_up X-Forwarded-For {remote_host}" in directives
+    assert "header_up X-Forwarded-Proto {scheme}" in directives
+    assert any(line.startswith("max_size ") for line in directives)
+    assert not any("trusted_proxies" in line for line in directives)  # would pass client values on
 
 
 def test_dockerfile_builds_the_app_image():
