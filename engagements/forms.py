@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from core.fields import SingleLineCharField
 from engagements.models import Confidence, Opportunity, Risk
 from engagements.services import RATIONALE_MAX_LENGTH
 from people.models import Person
@@ -19,7 +20,7 @@ class EmFieldsForm(forms.Form):
         max_length=RATIONALE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    scoping_issue_link = forms.CharField(label="Scoping issue link", required=False, max_length=500)
+    scoping_issue_link = SingleLineCharField(label="Scoping issue link", required=False, max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     @classmethod
@@ -52,6 +53,8 @@ class AssignEmForm(forms.Form):
 
 
 class RiskForm(forms.ModelForm):
+    owner = SingleLineCharField(max_length=200, required=False)
+
     class Meta:
         model = Risk
         fields = ["description", "severity", "mitigation", "owner"]

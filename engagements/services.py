@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import Conflict
+from core.validators import clean_single_line
 from engagements import access
 from engagements.models import (
     CONFIDENCE_NEEDS_RATIONALE,
@@ -231,16 +232,21 @@ def _check_risk_permission(actor: User, opportunity: Opportunity) -> None:
         raise PermissionDenied("Only the assigned EM, their manager or an administrator may change risks.")
 
 
-def _clean_risk(*, description: str, severity: str) -> str:
+def _clean_risk(*, description: str, severity: str, owner: str) -> tuple[str, str]:
+    """The trimmed description and owner; the owner is a name on one line."""
     description = (description or "").strip()
     errors = {}
     if not description:
         errors["description"] = ValidationError("Describe the risk.", code="required")
     if severity not in Risk.Severity.values:
         errors["severity"] = ValidationError("Choose low, medium or high.", code="invalid_choice")
+    try:
+        owner = clean_single_line(owner, field="owner")
+    except ValidationError as exc:
+        errors.update({key: value[0] for key, value in exc.error_dict.items()})
     if errors:
         raise ValidationError(errors)
-    return description
+    return description, owner
 
 
 @transaction.atomic
@@ -254,13 +260,13 @@ def risk_create(
     owner: str = "",
 ) -> Risk:
     _check_risk_permission(actor, opportunity)
-    description = _clean_risk(description=description, severity=severity)
+    description, owner = _clean_risk(description=description, severity=severity, owner=owner)
     risk = Risk(
         opportunity=opportunity,
         description=description,
         severity=severity,
         mitigation=mitigation.strip(),
-        owner=owner.strip(),
+        owner=owner,
     )
     risk._history_user = actor  # type: ignore[attr-defined]
     risk.save()
@@ -279,10 +285,9 @@ def risk_update(
     status: str | None = None,
 ) -> Risk:
     _check_risk_permission(actor, risk.opportunity)
-    risk.description = _clean_risk(description=description, severity=severity)
+    risk.description, risk.owner = _clean_risk(description=description, severity=severity, owner=owner)
     risk.severity = severity
     risk.mitigation = mitigation.strip()
-    risk.owner = owner.strip()
     if status is not None:
         if status not in Risk.Status.values:
             raise ValidationError(

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from core.fields import SingleLineCharField
 from core.fiscal import FiscalQuarter
 from forecasting.figures import METRICS
 
@@ -12,8 +13,8 @@ from forecasting.figures import METRICS
 class DashboardForm(forms.Form):
     """The quarter and as-of week; bad values fall back to the current quarter, live."""
 
-    quarter = forms.CharField(required=False)
-    week = forms.CharField(required=False)
+    quarter = SingleLineCharField(required=False)
+    week = SingleLineCharField(required=False)
 
     def __init__(self, *args: Any, weeks: list[dt.date] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from core.money import CURRENCY_CODES
+from core.validators import parse_decimal
 from engagements.models import Opportunity
 from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
 from people.models import Person, Region
@@ -89,6 +90,7 @@ class PlanImportResult:
     updated: int
 
 
+MAX_PLAN_AMOUNT = Decimal("999999999999.99")
 _HEADER = ["quarter", "region", "em_email", "amount", "currency"]
 
 
@@ -131,16 +133,19 @@ def plan_import(*, actor: User, data: bytes) -> PlanImportResult:
         if em_text and person is None:
             problems.append(f"no person with email “{em_text[:60]}”")
         try:
-            amount = Decimal(amount_text.replace(",", ""))
-            if (
-                not amount.is_finite()
-                or amount < 0
-                or amount != amount.quantize(Decimal("0.01"))
-                or amount > Decimal("999999999999.99")
-            ):
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            problems.append(f"amount “{amount_text[:20]}” is not a positive number with at most 2 decimals")
+            # Spreadsheets write 1,234,567.89; only ASCII digits count (not ١٢٣, 1_000, 1e3 or NaN).
+            amount: Decimal | None = parse_decimal(amount_text, allow_grouping=True)
+        except ValidationError:
+            amount = None
+        if (
+            amount is None
+            or not Decimal("0") <= amount <= MAX_PLAN_AMOUNT
+            or amount != amount.quantize(Decimal("0.01"))
+        ):
+            problems.append(
+                f"amount “{amount_text[:20]}” is not a positive number with at most 2 decimals, "
+                "written with the digits 0–9"
+            )
             amount = Decimal("0")
         currency = (currency_text or settings.CORPORATE_CURRENCY).upper()
         if currency not in CURRENCY_CODES:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from core.fields import DecimalNumberField, SingleLineCharField
 from core.roles import Role
 from people.models import Person, Region, Skill
 
@@ -13,23 +14,23 @@ SKILL_LEVEL_CHOICES = [("", "—"), *[(str(n), str(n)) for n in range(1, 6)]]
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = SingleLineCharField(max_length=200)
     role = forms.ChoiceField(choices=Role.choices)
     region = forms.ModelChoiceField(queryset=Region.objects.order_by("code"), required=False)
     manager = forms.ModelChoiceField(queryset=Person.objects.none(), required=False)
-    languages = forms.CharField(
+    languages = SingleLineCharField(
         required=False, max_length=500, help_text="Comma-separated, e.g. English, German."
     )
-    time_zone = forms.CharField(
+    time_zone = SingleLineCharField(
         label="Time zone",
         max_length=64,
         help_text="IANA name, e.g. Europe/London or America/New_York.",
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
-    weekly_capacity_hours = forms.DecimalField(
+    weekly_capacity_hours = DecimalNumberField(
         label="Weekly capacity (hours)", max_digits=8, decimal_places=4, help_text="0 to 80."
     )
-    utilization_target = forms.DecimalField(
+    utilization_target = DecimalNumberField(
         label="Utilization target (%)", max_digits=8, decimal_places=4, help_text="0 to 100; default 70."
     )
     active = forms.BooleanField(required=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -12,6 +12,7 @@ from django.db.models import F
 
 from core.exceptions import Conflict
 from core.roles import ADMIN_SITE_ROLES, ROLE_GROUP, ROLE_PERMISSIONS, Role
+from core.validators import NUMBER_MESSAGE, SINGLE_LINE_MESSAGE, has_control_characters, parse_decimal
 from core.types import AnyUser
 from people.models import Person, PersonSkill, Region, Skill, time_zone_names
 
@@ -39,6 +40,7 @@ def person_sync_login_groups(*, person: Person) -> None:
 # --------------------------------------------------------------------------- directory edits
 
 MAX_LANGUAGES = 12
+NUMBER_MESSAGE_IN_SENTENCE = NUMBER_MESSAGE[:1].lower() + NUMBER_MESSAGE[1:]
 _LANGUAGE = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 
 
@@ -78,13 +80,12 @@ def clean_languages(value: Iterable[str] | str | None) -> list[str]:
 def clean_hours(
     value: Any, *, field_label: str, low: Decimal, high: Decimal, allow_low: bool = True
 ) -> Decimal:
-    """A Decimal with at most two decimal places within [low, high] (or (low, high] without allow_low)."""
+    """A Decimal with at most two decimal places within [low, high] (or (low, high] without allow_low),
+    written with ASCII digits only (core.validators.parse_decimal)."""
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError(f"{field_label}: enter a number.", code="invalid") from None
-    if not number.is_finite():
-        raise ValidationError(f"{field_label}: enter a number.", code="invalid")
+        number = parse_decimal(value)
+    except ValidationError:
+        raise ValidationError(f"{field_label}: {NUMBER_MESSAGE_IN_SENTENCE}", code="invalid") from None
     if number < low or number > high or (number == low and not allow_low):
         lower = "from" if allow_low else "above"
         raise ValidationError(f"{field_label}: enter a value {lower} {low} to {high}.", code="range")
@@ -139,7 +140,10 @@ def person_update(
     def problem(field: str, message: str, code: str) -> None:
         errors.setdefault(field, []).append(ValidationError(message, code=code))
 
-    name = " ".join((name or "").split())
+    name = (name or "").strip()
+    if has_control_characters(name):
+        problem("name", SINGLE_LINE_MESSAGE, "control_characters")
+    name = " ".join(name.split())
     if not name:
         problem("name", "Enter the person's name.", "required")
     elif len(name) > 200:

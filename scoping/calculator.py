@@ -1,5 +1,6 @@
 """The services calculator's arithmetic. Exact Decimal throughout; the total is rounded once,
-half-up, to cents. Works on anything shaped like an EstimateLine (saved or not)."""
+half-up, to cents. Works on anything shaped like an EstimateLine (saved or not). Values are read
+with core.validators.parse_decimal, so text in other scripts' digits or exponents never counts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from core.money import quantize_cents
+from core.validators import parse_decimal
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -53,27 +55,27 @@ class Totals:
 
 def line_amount(line: LineLike) -> Decimal:
     if line.kind == "activity":
-        return Decimal(line.hours) * Decimal(line.bill_rate)
-    return Decimal(line.quantity) * Decimal(line.unit_price)
+        return parse_decimal(line.hours) * parse_decimal(line.bill_rate)
+    return parse_decimal(line.quantity) * parse_decimal(line.unit_price)
 
 
 def compute(
     lines: Iterable[LineLike], *, contingency_percent: Decimal, expenses: Decimal, discount: Decimal
 ) -> Totals:
-    totals = Totals(expenses=Decimal(expenses), discount=Decimal(discount))
+    totals = Totals(expenses=parse_decimal(expenses), discount=parse_decimal(discount))
     roles: dict[str, RoleTotal] = {}
     for line in lines:
         amount = line_amount(line)
         if line.kind == "activity":
             totals.labour += amount
-            totals.hours += Decimal(line.hours)
+            totals.hours += parse_decimal(line.hours)
             role = roles.setdefault(line.role_name, RoleTotal(line.role_name))
-            role.hours += Decimal(line.hours)
+            role.hours += parse_decimal(line.hours)
             role.price += amount
         elif line.kind == "sku":
             totals.packaged += amount
         else:
             totals.other += amount
-    totals.contingency = totals.labour * Decimal(contingency_percent) / HUNDRED
+    totals.contingency = totals.labour * parse_decimal(contingency_percent) / HUNDRED
     totals.by_role = sorted(roles.values(), key=lambda r: r.role_name)
     return totals

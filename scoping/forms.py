@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from core.fields import IntegerNumberField, SingleLineCharField
 from people.models import Region
 from people.selectors import engagement_managers
 from scoping.models import DeliveryRole, EstimateLine, OfferingCategory, ScopingStatus, ServiceOffering
@@ -12,7 +13,7 @@ from scoping.services import LineChange
 
 
 class ScopingIssueForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = SingleLineCharField(max_length=200)
     assignee = forms.ModelChoiceField(label="Assignee (EM)", queryset=engagement_managers(), required=False)
     current_state = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     constraints = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -26,7 +27,7 @@ class ScopingIssueForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    external_link = forms.CharField(label="External tracker link", max_length=500, required=False)
+    external_link = SingleLineCharField(label="External tracker link", max_length=500, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -37,7 +38,7 @@ class ScopingIssueForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False)
+    q = SingleLineCharField(label="Search", required=False)
     assignee = forms.ModelChoiceField(
         label="EM", queryset=engagement_managers(), required=False, empty_label="Any EM"
     )
@@ -74,7 +75,7 @@ class MoveForm(forms.Form):
 
 class AddOfferingForm(forms.Form):
     offering = forms.ModelChoiceField(queryset=ServiceOffering.objects.none(), label="Offering")
-    quantity = forms.IntegerField(min_value=1, max_value=10_000, initial=1, label="Quantity (packaged SKUs)")
+    quantity = IntegerNumberField(min_value=1, max_value=10_000, initial=1, label="Quantity (packaged SKUs)")
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +97,7 @@ class AddLineForm(forms.Form):
             (EstimateLine.Kind.FREE, "Other (quantity × price)"),
         ]
     )
-    description = forms.CharField(max_length=300)
+    description = SingleLineCharField(max_length=300)
     role_name = forms.ChoiceField(label="Role", required=False)
     hours = forms.CharField(required=False)
     quantity = forms.CharField(required=False, initial="1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from core.exceptions import Conflict
+from core.validators import clean_single_line, parse_decimal, parse_integer
 from engagements.models import Opportunity
 from engagements.services import opportunity_update_em_fields, validate_scoping_link
 from people.models import Person
@@ -62,6 +63,14 @@ def _clean_service_types(values: Iterable[str]) -> list[str]:
     return sorted(set(values))
 
 
+def _clean_title(title: str) -> str:
+    """A title on one line: it becomes the SOW's title and the subject of its approval emails."""
+    title = clean_single_line(title, field="title")
+    if not title:
+        raise ValidationError({"title": ValidationError("Give the scoping issue a title.", code="required")})
+    return title
+
+
 @transaction.atomic
 def scoping_issue_create(
     *,
@@ -82,9 +91,7 @@ def scoping_issue_create(
         raise PermissionDenied(
             "Only the opportunity's EM, their manager or an administrator may open scoping issues."
         )
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": ValidationError("Give the scoping issue a title.", code="required")})
+    title = _clean_title(title)
     issue = ScopingIssue(
         opportunity=opportunity,
         title=title[:200],
@@ -137,9 +144,7 @@ def scoping_issue_update(
 ) -> ScopingIssue:
     """Edit the discovery record."""
     _check_edit(actor, issue)
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": ValidationError("Give the scoping issue a title.", code="required")})
+    title = _clean_title(title)
     types = _clean_service_types(service_types)
     link = validate_scoping_link(external_link, field="external_link")
     fresh = _claim_issue(issue, expected_version)
@@ -454,9 +459,9 @@ def estimate_add_offering(
 
 def _check_quantity(value: Any, *, field: str) -> int:
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: ValidationError("Enter a whole number.", code="invalid")}) from None
+        number = parse_integer(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc}) from None
     if number < 1 or number > MAX_QUANTITY:
         raise ValidationError(
             {field: ValidationError(f"Quantity must be between 1 and {MAX_QUANTITY:,}.", code="range")}
@@ -476,13 +481,11 @@ def _check_hours(value: Any, *, field: str) -> Decimal:
 
 
 def _decimal(value: Any, *, field: str) -> Decimal:
+    """A number in ASCII digits (core.validators.parse_decimal), as a ValidationError on `field`."""
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: ValidationError("Enter a number.", code="invalid")}) from None
-    if not number.is_finite():
-        raise ValidationError({field: ValidationError("Enter a number.", code="invalid")})
-    return number
+        return parse_decimal(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc}) from None
 
 
 def _check_money(value: Any, *, field: str) -> Decimal:
@@ -510,7 +513,7 @@ def estimate_add_line(
 ) -> EstimateLine:
     """Add an activity line (role × hours at the current rate) or a free line (quantity × price)."""
     _check_estimate_edit(actor, estimate)
-    description = (description or "").strip()
+    description = clean_single_line(description, field="description")
     if not description:
         raise ValidationError({"description": ValidationError("Describe the line.", code="required")})
     line = EstimateLine(estimate=estimate, position=_next_position(estimate), description=description[:300])
@@ -594,8 +597,10 @@ def estimate_update(
             to_delete.append(line.pk)
             continue
         prefix = f"line-{line.pk}-"
-        description = (change.description or "").strip()
-        if not description:
+        description = collect(clean_single_line, change.description, field=prefix + "description")
+        if description is None:
+            description = ""
+        elif not description:
             errors.setdefault(prefix + "description", []).append(
                 ValidationError("Describe the line.", code="required")
             )
@@ -672,25 +677,26 @@ def estimate_preview(
             for key, errs in exc.message_dict.items():
                 errors.setdefault(key, []).extend(errs)
         preview_lines.append(line)
+    parsed: dict[str, Decimal] = {}
     for field_name, value, check in (
         ("expenses", expenses, _check_money),
         ("discount", discount, _check_money),
         ("contingency_percent", contingency_percent, _decimal),
     ):
         try:
-            check(value, field=field_name)
+            parsed[field_name] = check(value, field=field_name)
         except ValidationError as exc:
             errors.setdefault(field_name, []).extend(exc.message_dict[field_name])
     if errors:
         return None, errors
-    contingency = Decimal(str(contingency_percent))
+    contingency = parsed["contingency_percent"]
     if not Decimal("0") <= contingency <= Decimal("100"):
         return None, {"contingency_percent": ["Contingency must be between 0 and 100 %."]}
     totals = calculator.compute(
         preview_lines,
         contingency_percent=contingency,
-        expenses=Decimal(str(expenses)),
-        discount=Decimal(str(discount)),
+        expenses=parsed["expenses"],
+        discount=parsed["discount"],
     )
     if totals.discount > totals.subtotal:
         return None, {"discount": ["The discount may not exceed the subtotal."]}
