@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from core.csv import csv_response
 from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from core.types import HtmxHttpRequest
+from core.validators import parse_integer
 from forecasting import calibration as calibration_mod
 from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
@@ -291,8 +292,9 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
 def calibration(request: HtmxHttpRequest) -> HttpResponse:
     _check(request)
     try:
-        week_number = min(13, max(1, int(request.GET.get("week_number", calibration_mod.DEFAULT_WEEK))))
-    except ValueError:
+        requested = parse_integer(request.GET.get("week_number", calibration_mod.DEFAULT_WEEK))
+        week_number = min(13, max(1, requested))
+    except ValidationError:
         week_number = calibration_mod.DEFAULT_WEEK
     result = calibration_mod.calibration(week_number=week_number)
     if request.GET.get("format") == "csv":

@@ -17,6 +17,7 @@ from core.money import quantize_cents
 from core.redirects import safe_next_url
 from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
+from core.validators import parse_integer
 from engagements import selectors as opportunity_selectors
 from scoping import access, selectors, services
 from scoping.forms import (
@@ -363,8 +364,8 @@ def estimate_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _check_can_edit_estimate(request, estimate)
     values, changes = parse_calculator(request.POST, list(estimate.lines.values_list("pk", flat=True)))
     try:
-        version = int(values["version"])
-    except ValueError:
+        version = parse_integer(values["version"])
+    except ValidationError:
         messages.error(request, "The form is out of date; reload the page.")
         return redirect(estimate)
     try:

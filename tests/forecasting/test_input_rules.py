@@ -4,11 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from core.validators import SINGLE_LINE_MESSAGE
+from forecasting.calibration import DEFAULT_WEEK
 from forecasting.forms import DashboardForm, DrillForm
 from forecasting.models import BookingsPlan
 from forecasting.services import plan_import
+from tests.conftest import client_for
 from tests.core.hostile_input import NOT_ASCII_NUMBERS
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +54,16 @@ def test_dashboard_selectors_refuse_control_characters(form_class, field):
     form = form_class(data={"metric": "commit", field: "FY27-Q4\r\nX"}, weeks=[])
     assert not form.is_valid()
     assert form.errors[field] == [SINGLE_LINE_MESSAGE]
+
+
+@pytest.mark.parametrize("week_number", ["١٢", "１２", "1_2", "1e1"])
+def test_calibration_reads_the_week_number_in_ascii_digits_only(leadership, week_number):
+    response = client_for(leadership).get(reverse("forecasting:calibration"), {"week_number": week_number})
+    assert response.status_code == 200
+    assert response.context["week_number"] == DEFAULT_WEEK
+    assert (
+        client_for(leadership)
+        .get(reverse("forecasting:calibration"), {"week_number": "12"})
+        .context["week_number"]
+        == 12
+    )

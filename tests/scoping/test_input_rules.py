@@ -234,3 +234,15 @@ def test_calculator_preview_refuses_numbers_not_in_ascii_digits(em, estimate, te
     assert response.status_code == 200
     assert response.context["preview_errors"]["expenses"] == [NUMBER_MESSAGE]
     assert response.context["totals"] is None
+
+
+@pytest.mark.parametrize("version", ["١", "１", "1_0", "1e0"])
+def test_calculator_save_refuses_a_version_not_in_ascii_digits(em, estimate, version):
+    before = _snapshot(estimate)
+    response = client_for(em).post(
+        reverse("scoping:estimate_save", args=[estimate.pk]),
+        _calculator_data(estimate, version=version, expenses="5"),
+        follow=True,
+    )
+    assert "The form is out of date" in response.content.decode()
+    assert _snapshot(estimate) == before
