@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -23,7 +22,5 @@ urlpatterns = [
     path("", include("forecasting.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_URL, whatever DEBUG says: SOW PDFs and signed copies are downloaded only
+# through sow:download_pdf and sow:download_signed, which check who may see them.

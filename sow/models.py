@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,17 @@ from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
 from people.models import DELIVERY_ROLES, Person, Skill, validate_time_zone
 from scoping.models import Estimate, OfferingCategory, ScopingIssue
+
+
+def signed_copy_path(instance: models.Model, filename: str) -> str:
+    """A random name: files are served only through the views that check access, and a name that
+    could be guessed from the SOW reference would expose them to anything serving the media folder."""
+    return f"sow/signed/{secrets.token_urlsafe(24)}.pdf"
+
+
+def document_path(instance: models.Model, filename: str) -> str:
+    """A random name for a rendered PDF (see signed_copy_path); downloads are named by the view."""
+    return f"sow/pdf/{secrets.token_urlsafe(24)}.pdf"
 
 
 class PricingType(models.TextChoices):
@@ -171,7 +183,7 @@ class SowVersion(TimeStampedModel):
     sent_at = models.DateField(null=True, blank=True)
     sent_to = models.TextField(blank=True)
     signed_at = models.DateField(null=True, blank=True)
-    signed_copy = models.FileField(upload_to="sow/signed/", blank=True)
+    signed_copy = models.FileField(upload_to=signed_copy_path, blank=True)
     withdrawn_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
 
@@ -276,7 +288,7 @@ class SowDocument(TimeStampedModel):
     sow_version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=5, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    file = models.FileField(upload_to="sow/pdf/", blank=True)
+    file = models.FileField(upload_to=document_path, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
