@@ -87,6 +87,8 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/sow/approval_queue.html", context)
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from core.exceptions import Conflict
+
         if not self.has_view_permission(request):
             raise PermissionDenied
         version = get_object_or_404(
@@ -100,13 +102,25 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
             ),
             pk=pk,
         )
-        form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        form = DecisionForm(request.POST or None, initial={"version": version.version})
+        if request.method == "POST" and "version" in form.errors:
+            self.message_user(
+                request,
+                "This page was out of date, so nothing was decided. Reload it and try again.",
+                messages.ERROR,
+            )
+        elif request.method == "POST" and form.is_valid():
             decision = request.POST.get("decision")
             comment = form.cleaned_data["comment"]
+            expected = form.cleaned_data["version"]
             try:
                 if decision == "approve":
-                    services.sow_approve(actor=request.user, version=version, comment=comment)  # type: ignore[arg-type]
+                    services.sow_approve(
+                        actor=request.user,  # type: ignore[arg-type]
+                        version=version,
+                        expected_version=expected,
+                        comment=comment,
+                    )
                     self.message_user(
                         request, f"{version.sow.reference} {version.label} approved.", messages.SUCCESS
                     )
@@ -114,6 +128,7 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
                     services.sow_request_changes(
                         actor=request.user,  # type: ignore[arg-type]
                         version=version,
+                        expected_version=expected,
                         comment=comment,
                     )
                     self.message_user(
@@ -125,6 +140,10 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
                     raise ValidationError("Choose approve or request changes.")
             except PermissionDenied as exc:
                 self.message_user(request, str(exc) or "You may not decide on this SOW.", messages.ERROR)
+            except Conflict as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                version.refresh_from_db()
+                form = DecisionForm(initial={"version": version.version, "comment": comment})
             except ValidationError as exc:
                 for message in exc.messages:
                     self.message_user(request, message, messages.ERROR)

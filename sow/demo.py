@@ -61,11 +61,12 @@ def seed_sows() -> int:
     version.save(update_fields=["recommendation"])
     problems = services.submission_problems(version)
     if not problems:
-        services.sow_submit(actor=actor, version=version)
+        services.sow_submit(actor=actor, version=version, expected_version=version.version)
     elif all("justification" in p for p in problems):
         services.sow_submit(
             actor=actor,
             version=version,
+            expected_version=version.version,
             justification="Strategic logo; partner delivers training at reduced rates.",
         )
     return 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from people.models import Person
 from sow.models import SECTIONS, CostLine, PricingType
@@ -50,7 +51,13 @@ class CostLineForm(forms.Form):
         field.queryset = Person.objects.filter(active=True).order_by("name")
 
 
-class SubmitForm(forms.Form):
+class TransitionForm(forms.Form):
+    """A step of the SOW's state machine, taken on the version counter the user saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class SubmitForm(TransitionForm):
     justification = forms.CharField(
         label="Justification (required when the margin is below target)",
         required=False,
@@ -59,25 +66,32 @@ class SubmitForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(TransitionForm):
     comment = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(TransitionForm):
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class SentForm(forms.Form):
+class SentForm(TransitionForm):
     sent_on = forms.DateField(label="Sent on", widget=forms.DateInput(attrs={"type": "date"}))
     recipients = forms.CharField(label="Recipients", max_length=1000)
 
 
-class SignedForm(forms.Form):
+class SignedForm(TransitionForm):
+    # The version field comes first, so it is read even when an oversize file stops the upload.
     signed_on = forms.DateField(label="Signed on", widget=forms.DateInput(attrs={"type": "date"}))
-    signed_copy = forms.FileField(label="Signed copy (PDF, at most 20 MB)")
+    signed_copy = forms.FileField(
+        label="Signed copy (PDF)", widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signed_copy"].label = f"Signed copy (PDF, at most {settings.SIGNED_COPY_MAX_MB} MB)"
 
 
-class HandOffForm(forms.Form):
+class HandOffForm(TransitionForm):
     delivery_lead = forms.ModelChoiceField(queryset=Person.objects.none())
     kickoff_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     staffing_confirmed = forms.BooleanField(required=False)

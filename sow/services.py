@@ -15,16 +15,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from core import mail
 from core.exceptions import Conflict
 from people.models import Person
 from scoping import services as scoping_services
 from scoping.models import DeliveryRole, Estimate, EstimateLine, ScopingIssue, ScopingStatus
-from sow import access, margin
+from sow import access, margin, uploads
 from sow.models import (
     MANDATORY_SECTIONS,
     PRE_SIGNATURE,
@@ -41,7 +41,7 @@ from sow.models import (
     SowVersion,
 )
 
-SIGNED_COPY_MAX_BYTES = 20 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
 SECTION_FIELDS = [name for name, _ in SECTIONS] + ["recommendation"]
 
 
@@ -267,6 +267,8 @@ def sow_update_sections(
 
 
 def _check_cost_edit(actor: User, version: SowVersion) -> CostEstimate:
+    # Locked and fresh: a cost line never lands on a version submitted in the meantime.
+    version = _lock(version)
     _check_edit(actor, version)
     _require_status(version, SowStatus.DRAFT, action="re-costed (revise it to make changes)")
     cost_estimate, _ = CostEstimate.objects.get_or_create(sow_version=version)
@@ -399,12 +401,13 @@ def _approvers() -> list[str]:
     )
 
 
-def _notify(subject: str, body: str, recipients: list[str]) -> None:
-    recipients = sorted({r for r in recipients if r})
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
-        )
+def _notify(subject: str, body: str, recipients: list[str], *, event: str, version: SowVersion) -> None:
+    mail.send_notification(
+        subject=subject,
+        body=body,
+        recipients=recipients,
+        context={"event": event, "sow": version.sow.reference, "sow_version_id": version.pk},
+    )
 
 
 def _author_emails(version: SowVersion) -> list[str]:
@@ -419,10 +422,51 @@ def _site_link(version: SowVersion) -> str:
     return settings.SITE_URL.rstrip("/") + version.get_absolute_url()
 
 
+STALE_MESSAGE = (
+    "Someone else changed this SOW since you opened the page (it is now {status}). "
+    "Nothing was saved; reload the page and try again."
+)
+
+
+def _lock(version: SowVersion) -> SowVersion:
+    """The version's row, read fresh and locked until the transaction ends: two decisions on one
+    version take turns, and the second sees what the first did."""
+    return (
+        SowVersion.objects.select_for_update(of=("self",))
+        .select_related("sow", "sow__scoping_issue", "sow__opportunity")
+        .get(pk=version.pk)
+    )
+
+
+def _require_current(version: SowVersion, expected_version: int) -> None:
+    """Refuse a transition decided on a stale page: the locked row moved on since the user saw it."""
+    if version.version != expected_version:
+        raise Conflict(
+            STALE_MESSAGE.format(status=version.get_status_display().lower()),
+            current={"status": version.status, "version": version.version},
+        )
+
+
+def _lock_for_edit(actor: User, version: SowVersion, expected_version: int) -> SowVersion:
+    fresh = _lock(version)
+    _check_edit(actor, fresh)
+    _require_current(fresh, expected_version)
+    return fresh
+
+
+def _lock_for_decision(actor: User, version: SowVersion, expected_version: int) -> SowVersion:
+    fresh = _lock(version)
+    _check_approver(actor, fresh)
+    _require_current(fresh, expected_version)
+    return fresh
+
+
 @transaction.atomic
-def sow_submit(*, actor: User, version: SowVersion, justification: str = "") -> SowVersion:
+def sow_submit(
+    *, actor: User, version: SowVersion, expected_version: int, justification: str = ""
+) -> SowVersion:
     """Draft → submitted: mandatory sections, COGS, justification below target, TA approval."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.DRAFT, action="submitted")
     problems = submission_problems(version, justification=justification)
     if problems:
@@ -440,6 +484,8 @@ def sow_submit(*, actor: User, version: SowVersion, justification: str = "") -> 
         f"{'n/a' if result.percent is None else f'{result.percent:.1f} %'}) for approval.\n\n"
         f"Review it in the approval queue: {settings.SITE_URL.rstrip('/')}/admin/sow/approvalqueueitem/",
         _approvers(),
+        event="sow_submitted",
+        version=version,
     )
     return version
 
@@ -452,9 +498,9 @@ def _check_approver(actor: User, version: SowVersion) -> None:
 
 
 @transaction.atomic
-def sow_approve(*, actor: User, version: SowVersion, comment: str = "") -> SowVersion:
+def sow_approve(*, actor: User, version: SowVersion, expected_version: int, comment: str = "") -> SowVersion:
     """Submitted → approved (frozen); earlier approved versions are superseded; the final PDF renders."""
-    _check_approver(actor, version)
+    version = _lock_for_decision(actor, version, expected_version)
     _require_status(version, SowStatus.SUBMITTED, action="approved")
     now = timezone.now()
     Approval.objects.create(
@@ -464,7 +510,12 @@ def sow_approve(*, actor: User, version: SowVersion, comment: str = "") -> SowVe
         decision=Approval.Decision.APPROVED,
         comment=(comment or "").strip(),
     )
-    for older in version.sow.versions.exclude(pk=version.pk).filter(status=SowStatus.APPROVED):
+    older_approved = (
+        SowVersion.objects.select_for_update()
+        .filter(sow_id=version.sow_id, status=SowStatus.APPROVED)
+        .exclude(pk=version.pk)
+    )
+    for older in older_approved:
         _set_status(older, SowStatus.SUPERSEDED, actor)
     _set_status(version, SowStatus.APPROVED, actor, decided_at=now)
     request_pdf(version=version, kind=SowDocument.Kind.FINAL)
@@ -474,14 +525,18 @@ def sow_approve(*, actor: User, version: SowVersion, comment: str = "") -> SowVe
         f"{actor.get_full_name() or actor.get_username()}."
         f"{' Comment: ' + comment if comment else ''}\n\n{_site_link(version)}",
         _author_emails(version),
+        event="sow_approved",
+        version=version,
     )
     return version
 
 
 @transaction.atomic
-def sow_request_changes(*, actor: User, version: SowVersion, comment: str) -> SowVersion:
+def sow_request_changes(
+    *, actor: User, version: SowVersion, expected_version: int, comment: str
+) -> SowVersion:
     """Submitted → changes requested, with the approver's comment (required)."""
-    _check_approver(actor, version)
+    version = _lock_for_decision(actor, version, expected_version)
     _require_status(version, SowStatus.SUBMITTED, action="sent back")
     comment = (comment or "").strip()
     if not comment:
@@ -500,22 +555,24 @@ def sow_request_changes(*, actor: User, version: SowVersion, comment: str) -> So
         f"{actor.get_full_name() or actor.get_username()} asked for changes to {version.sow.reference} "
         f"{version.label}: {comment}\n\n{_site_link(version)}",
         _author_emails(version),
+        event="sow_changes_requested",
+        version=version,
     )
     return version
 
 
 @transaction.atomic
-def sow_reopen(*, actor: User, version: SowVersion) -> SowVersion:
+def sow_reopen(*, actor: User, version: SowVersion, expected_version: int) -> SowVersion:
     """Changes requested → draft, for the EM to make the changes and submit again."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.CHANGES_REQUESTED, action="reopened")
     return _set_status(version, SowStatus.DRAFT, actor)
 
 
 @transaction.atomic
-def sow_revise(*, actor: User, version: SowVersion) -> SowVersion:
+def sow_revise(*, actor: User, version: SowVersion, expected_version: int) -> SowVersion:
     """From an approved (or sent) version, a new draft version that needs approval again."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.APPROVED, SowStatus.SENT, action="revised")
     sow = version.sow
     if sow.versions.filter(
@@ -559,9 +616,9 @@ def sow_revise(*, actor: User, version: SowVersion) -> SowVersion:
 
 
 @transaction.atomic
-def sow_withdraw(*, actor: User, version: SowVersion, reason: str) -> SowVersion:
+def sow_withdraw(*, actor: User, version: SowVersion, expected_version: int, reason: str) -> SowVersion:
     """Withdraw a version at any state before signature, with a reason."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, *PRE_SIGNATURE, action="withdrawn")
     reason = (reason or "").strip()
     if not reason:
@@ -570,9 +627,11 @@ def sow_withdraw(*, actor: User, version: SowVersion, reason: str) -> SowVersion
 
 
 @transaction.atomic
-def sow_mark_sent(*, actor: User, version: SowVersion, sent_on: dt.date, recipients: str) -> SowVersion:
+def sow_mark_sent(
+    *, actor: User, version: SowVersion, expected_version: int, sent_on: dt.date, recipients: str
+) -> SowVersion:
     """Approved → sent to the customer (date and recipients)."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.APPROVED, action="marked sent")
     recipients = (recipients or "").strip()
     if not recipients:
@@ -586,40 +645,47 @@ def sow_mark_sent(*, actor: User, version: SowVersion, sent_on: dt.date, recipie
     return _set_status(version, SowStatus.SENT, actor, sent_at=sent_on, sent_to=recipients)
 
 
+def _signed_copy_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"signed_copy": ValidationError(message, code=code)})
+
+
 def check_signed_copy(upload: UploadedFile) -> None:
-    """A real PDF (by content, not by name) of at most 20 MB."""
-    if upload.size is None or upload.size > SIGNED_COPY_MAX_BYTES:
-        raise ValidationError(
-            {"signed_copy": ValidationError("The signed copy must be at most 20 MB.", code="too_large")}
-        )
+    """A real PDF, judged by its content: `%PDF-` at byte 0, the whole file readable by pypdf with at
+    least one page, and at most SIGNED_COPY_MAX_MB."""
+    if upload.size is None or upload.size > uploads.signed_copy_max_bytes():
+        raise _signed_copy_error(uploads.too_large_message(), "too_large")
     upload.seek(0)
-    head = upload.read(1024)
+    head = upload.read(len(PDF_MAGIC))
     upload.seek(0)
-    if b"%PDF-" not in head:
-        raise ValidationError(
-            {"signed_copy": ValidationError("The signed copy must be a PDF file.", code="not_pdf")}
-        )
+    if head != PDF_MAGIC:
+        raise _signed_copy_error("The signed copy must be a PDF file (this one is not).", "not_pdf")
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
-        pages = len(PdfReader(upload).pages)
-    except (PyPdfError, ValueError, KeyError, OSError):
+        reader = PdfReader(upload)
+        pages = len(reader.pages)
+    except Exception:  # pypdf raises many kinds of error on damaged files; any of them means unreadable
         pages = 0
     finally:
         upload.seek(0)
     if pages < 1:
-        raise ValidationError(
-            {"signed_copy": ValidationError("That PDF could not be read.", code="unreadable_pdf")}
+        raise _signed_copy_error(
+            "That PDF could not be read (it is damaged or incomplete); upload the complete signed copy.",
+            "unreadable_pdf",
         )
 
 
 @transaction.atomic
 def sow_mark_signed(
-    *, actor: User, version: SowVersion, signed_on: dt.date, signed_copy: UploadedFile
+    *,
+    actor: User,
+    version: SowVersion,
+    expected_version: int,
+    signed_on: dt.date,
+    signed_copy: UploadedFile,
 ) -> SowVersion:
-    """Sent → signed, with the signed copy (PDF, ≤ 20 MB, checked by content)."""
-    _check_edit(actor, version)
+    """Sent → signed, with the signed copy (a PDF, checked by content, at most SIGNED_COPY_MAX_MB)."""
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.SENT, action="marked signed")
     if version.sent_at and signed_on < version.sent_at:
         raise ValidationError(
@@ -628,7 +694,7 @@ def sow_mark_signed(
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": ValidationError("That date is in the future.", code="future")})
     check_signed_copy(signed_copy)
-    version.signed_copy.save(f"{version.sow.reference}-{version.label}-signed.pdf", signed_copy, save=False)
+    version.signed_copy.save("signed.pdf", signed_copy, save=False)  # stored under a random name
     return _set_status(version, SowStatus.SIGNED, actor, signed_at=signed_on)
 
 
@@ -637,13 +703,14 @@ def sow_hand_off(
     *,
     actor: User,
     version: SowVersion,
+    expected_version: int,
     delivery_lead: Person,
     kickoff_date: dt.date,
     staffing_confirmed: bool,
     notes: str = "",
 ) -> HandOff:
     """Signed → handed off to delivery (lead, kickoff date, staffing confirmed, notes)."""
-    _check_edit(actor, version)
+    version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.SIGNED, action="handed off")
     if not delivery_lead.active:
         raise ValidationError({"delivery_lead": ValidationError("Choose an active person.", code="inactive")})

@@ -93,16 +93,30 @@ def _sign_a_demo_sow() -> SowVersion | None:
             setattr(version, name, "As agreed with the customer in the scoping workshop.")
     version.recommendation = "Signed quickly; customer wants the lead engineer to start within three weeks."
     version.save()
-    services.sow_submit(
-        actor=actor, version=version, justification="Strategic account; packaged delivery keeps risk low."
+    version = services.sow_submit(
+        actor=actor,
+        version=version,
+        expected_version=version.version,
+        justification="Strategic account; packaged delivery keeps risk low.",
     )
-    services.sow_approve(actor=director.user, version=version, comment="Approved.")
+    version = services.sow_approve(
+        actor=director.user, version=version, expected_version=version.version, comment="Approved."
+    )
     today = timezone.localdate()
-    services.sow_mark_sent(
-        actor=actor, version=version, sent_on=today, recipients="procurement@customer.example"
+    version = services.sow_mark_sent(
+        actor=actor,
+        version=version,
+        expected_version=version.version,
+        sent_on=today,
+        recipients="procurement@customer.example",
     )
-    services.sow_mark_signed(actor=actor, version=version, signed_on=today, signed_copy=_signed_copy())
-    return version
+    return services.sow_mark_signed(
+        actor=actor,
+        version=version,
+        expected_version=version.version,
+        signed_on=today,
+        signed_copy=_signed_copy(),
+    )
 
 
 def _requirements(

@@ -14,7 +14,7 @@ from core.exceptions import Conflict
 from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
 from scoping import selectors as scoping_selectors
-from sow import access, selectors, services
+from sow import access, selectors, services, uploads
 from sow.forms import (
     CostLineForm,
     HandOffForm,
@@ -22,6 +22,7 @@ from sow.forms import (
     SentForm,
     SignedForm,
     SubmitForm,
+    TransitionForm,
     WithdrawForm,
 )
 from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
@@ -95,11 +96,14 @@ def _version_context(request: HtmxHttpRequest, version: SowVersion, **extra: Any
         "last_approved": selectors.last_approved(version),
         "days_to_signature": services.days_to_signature(version),
         "cost_form": CostLineForm() if can_edit and version.is_editable else None,
-        "submit_form": SubmitForm(initial={"justification": version.below_target_justification}),
-        "withdraw_form": WithdrawForm(),
-        "sent_form": SentForm(),
-        "signed_form": SignedForm(),
-        "handoff_form": HandOffForm(),
+        "submit_form": SubmitForm(
+            initial={"justification": version.below_target_justification, "version": version.version}
+        ),
+        "transition_form": TransitionForm(initial={"version": version.version}),
+        "withdraw_form": WithdrawForm(initial={"version": version.version}),
+        "sent_form": SentForm(initial={"version": version.version}),
+        "signed_form": SignedForm(initial={"version": version.version}),
+        "handoff_form": HandOffForm(initial={"version": version.version}),
         "hand_off": getattr(version, "hand_off", None) if version.status == SowStatus.HANDED_OFF else None,
     }
     context.update(extra)
@@ -208,63 +212,115 @@ def cost_update(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse
     return redirect(version)
 
 
+# action -> the form it posts, and the name the version page gives that form
+TRANSITION_FORMS: dict[str, tuple[type[TransitionForm], str]] = {
+    "submit": (SubmitForm, "submit_form"),
+    "reopen": (TransitionForm, "transition_form"),
+    "revise": (TransitionForm, "transition_form"),
+    "withdraw": (WithdrawForm, "withdraw_form"),
+    "sent": (SentForm, "sent_form"),
+    "signed": (SignedForm, "signed_form"),
+    "handoff": (HandOffForm, "handoff_form"),
+}
+# Forms whose fields carry their own errors on the page; the others report as messages.
+FIELD_ERROR_ACTIONS = {"withdraw", "sent", "signed", "handoff"}
+STALE_PAGE = "This page was out of date, so nothing was changed. Reload it and try again."
+
+
 def _transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     version = selectors.version_for_user(user=request.user, pk=pk)
     _check_edit(request, version)
+    form_class, context_name = TRANSITION_FORMS[action]
+    form = form_class(request.POST, request.FILES) if action == "signed" else form_class(request.POST)
+    valid = form.is_valid()
+    if action == "signed" and uploads.upload_refused(request):
+        form.errors.pop("signed_copy", None)
+        form.add_error("signed_copy", ValidationError(uploads.too_large_message(), code="too_large"))
+        valid = False
+    elif "version" in form.errors:
+        messages.error(request, STALE_PAGE)
+        return redirect(version)
+    if not valid:
+        if action in FIELD_ERROR_ACTIONS:
+            return _version_page_with(request, version, context_name, form)
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+        return redirect(version)
+    data = form.cleaned_data
+    expected = data["version"]
     try:
         if action == "submit":
-            form = SubmitForm(request.POST)
-            justification = form.cleaned_data["justification"] if form.is_valid() else ""
-            services.sow_submit(actor=request.user, version=version, justification=justification)
+            services.sow_submit(
+                actor=request.user,
+                version=version,
+                expected_version=expected,
+                justification=data["justification"],
+            )
             messages.success(request, f"{version.label} submitted for approval.")
         elif action == "reopen":
-            services.sow_reopen(actor=request.user, version=version)
+            services.sow_reopen(actor=request.user, version=version, expected_version=expected)
             messages.success(request, f"{version.label} is a draft again.")
         elif action == "revise":
-            new = services.sow_revise(actor=request.user, version=version)
+            new = services.sow_revise(actor=request.user, version=version, expected_version=expected)
             messages.success(request, f"{new.label} drafted from {version.label}; it needs approval again.")
             return redirect(new)
         elif action == "withdraw":
-            withdraw = WithdrawForm(request.POST)
-            reason = withdraw.cleaned_data["reason"] if withdraw.is_valid() else ""
-            services.sow_withdraw(actor=request.user, version=version, reason=reason)
+            services.sow_withdraw(
+                actor=request.user, version=version, expected_version=expected, reason=data["reason"]
+            )
             messages.success(request, f"{version.label} withdrawn.")
         elif action == "sent":
-            sent = SentForm(request.POST)
-            if not sent.is_valid():
-                raise ValidationError([e for errs in sent.errors.values() for e in errs])
             services.sow_mark_sent(
                 actor=request.user,
                 version=version,
-                sent_on=sent.cleaned_data["sent_on"],
-                recipients=sent.cleaned_data["recipients"],
+                expected_version=expected,
+                sent_on=data["sent_on"],
+                recipients=data["recipients"],
             )
             messages.success(request, f"{version.label} marked sent.")
         elif action == "signed":
-            signed = SignedForm(request.POST, request.FILES)
-            if not signed.is_valid():
-                raise ValidationError([e for errs in signed.errors.values() for e in errs])
             services.sow_mark_signed(
                 actor=request.user,
                 version=version,
-                signed_on=signed.cleaned_data["signed_on"],
-                signed_copy=signed.cleaned_data["signed_copy"],
+                expected_version=expected,
+                signed_on=data["signed_on"],
+                signed_copy=data["signed_copy"],
             )
             messages.success(request, f"{version.label} marked signed.")
         elif action == "handoff":
-            hand_off = HandOffForm(request.POST)
-            if not hand_off.is_valid():
-                raise ValidationError([e for errs in hand_off.errors.values() for e in errs])
-            services.sow_hand_off(actor=request.user, version=version, **hand_off.cleaned_data)
+            services.sow_hand_off(
+                actor=request.user,
+                version=version,
+                expected_version=expected,
+                delivery_lead=data["delivery_lead"],
+                kickoff_date=data["kickoff_date"],
+                staffing_confirmed=data["staffing_confirmed"],
+                notes=data["notes"],
+            )
             messages.success(request, f"{version.sow.reference} handed off to delivery.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
     except ValidationError as exc:
-        flash(request, exc)
+        if action not in FIELD_ERROR_ACTIONS:
+            flash(request, exc)
+            return redirect(version)
+        apply_to_form(form, exc)
+        return _version_page_with(request, version, context_name, form)
     return redirect(version)
+
+
+def _version_page_with(
+    request: HtmxHttpRequest, version: SowVersion, context_name: str, form: TransitionForm
+) -> HttpResponse:
+    """The version page again, with the form the user sent and its errors next to the fields."""
+    version.refresh_from_db()
+    return render(request, "sow/version.html", _version_context(request, version, **{context_name: form}))
 
 
 @require_POST
 def version_transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
-    if action not in {"submit", "reopen", "revise", "withdraw", "sent", "signed", "handoff"}:
+    if action not in TRANSITION_FORMS:
         raise Http404("No such action.")
     return _transition(request, pk, action)
 

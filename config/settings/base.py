@@ -334,3 +334,25 @@ CAPACITY_MIN_CALLS = env.int("CAPACITY_MIN_CALLS", default=20)
 CAPACITY_CONFIDENCE_WEIGHTS = env.dict(
     "CAPACITY_CONFIDENCE_WEIGHTS", default={"Green": "0.9", "Amber": "0.6", "Red": "0.2", "Grey": "0.1"}
 )
+
+# --- Uploads and files ------------------------------------------------------------------------------
+# Rendered and signed SOW PDFs are served only by the views that check access (sow:download_pdf,
+# sow:download_signed), never from MEDIA_URL; stored names are random (sow/models.py).
+# The signed copy is the only file the app accepts, so its limit caps every upload: a request whose
+# Content-Length is over it is refused before its body is read (sow/uploads.py). The reverse proxy
+# must allow bodies of at least this size (README, Production deployment).
+SIGNED_COPY_MAX_MB = env.int("SIGNED_COPY_MAX_MB", default=20)
+FILE_UPLOAD_HANDLERS = [
+    "sow.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files are spooled to a temporary file, not memory
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields (without files) of one request
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# --- end uploads and files --------------------------------------------------------------------------
+
+# --- Email ------------------------------------------------------------------------------------------
+# Every email goes through core/mail.py: sent after commit; a failure is logged and listed in the
+# admin under Core › Email failures instead of being raised to the user or dropped.
+# --- end email --------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_render_task_on_real_worker(celery_on_broker, em, ready_issue, django_ca
     """Submitting queues the DRAFT render; a Celery worker (real, on Redis when configured) renders it."""
     sow = services.sow_create(actor=em.user, issue=ready_issue)
     version = fill(sow.versions.get())
-    services.sow_submit(actor=em.user, version=version)
+    services.sow_submit(actor=em.user, version=version, expected_version=version.version)
     document = wait_for(
         lambda: SowDocument.objects.filter(sow_version=version, kind="draft", status="ready").first(),
         timeout=90,

@@ -27,12 +27,12 @@ def fill(version: SowVersion) -> SowVersion:
 
 def submitted(em, draft):
     fill(draft)
-    return services.sow_submit(actor=em.user, version=draft)
+    return services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
 
 
 def approved(em, director, draft):
     version = submitted(em, draft)
-    return services.sow_approve(actor=director.user, version=version)
+    return services.sow_approve(actor=director.user, version=version, expected_version=version.version)
 
 
 def pdf_bytes() -> bytes:
@@ -149,10 +149,12 @@ def test_below_target_submit_requires_justification(em, draft):
     services.cost_line_add(actor=em.user, version=draft, kind="partner", description="Partner", amount="6000")
     # COGS 19,000 on 26,000 → 26.9 % < 35 %
     with pytest.raises(ValidationError) as exc:
-        services.sow_submit(actor=em.user, version=draft)
+        services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
     assert any("below the 35.0 % target" in m for m in exc.value.messages)
     assert SowVersion.objects.get(pk=draft.pk).status == "draft"
-    version = services.sow_submit(actor=em.user, version=draft, justification="Strategic logo")
+    version = services.sow_submit(
+        actor=em.user, version=draft, expected_version=draft.version, justification="Strategic logo"
+    )
     assert version.status == "submitted" and version.below_target_justification == "Strategic logo"
 
 
@@ -188,12 +190,12 @@ def test_cost_lines_kinds_and_validation(em, draft, make_person):
 
 def test_submit_requires_sections_and_costs(em, draft):
     with pytest.raises(ValidationError) as exc:
-        services.sow_submit(actor=em.user, version=draft)
+        services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
     assert any("Deliverables" in m for m in exc.value.messages)
     fill(draft)
     CostLine.objects.filter(cost_estimate__sow_version=draft).delete()
     with pytest.raises(ValidationError) as exc:
-        services.sow_submit(actor=em.user, version=draft)
+        services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
     assert any("COGS" in m for m in exc.value.messages)
 
 
@@ -218,10 +220,13 @@ def test_submit_by_role(role, em, em_manager, other_em, leadership, director, ad
     actor = _people(em, em_manager, other_em, leadership, director, admin_person)[role]
     fill(draft)
     if role in ("em", "em_manager", "admin"):
-        assert services.sow_submit(actor=actor.user, version=draft).status == "submitted"
+        assert (
+            services.sow_submit(actor=actor.user, version=draft, expected_version=draft.version).status
+            == "submitted"
+        )
     else:
         with pytest.raises(PermissionDenied):
-            services.sow_submit(actor=actor.user, version=draft)
+            services.sow_submit(actor=actor.user, version=draft, expected_version=draft.version)
         assert SowVersion.objects.get(pk=draft.pk).status == "draft"
 
 
@@ -230,11 +235,16 @@ def test_approve_by_role(role, em, em_manager, other_em, leadership, director, a
     actor = _people(em, em_manager, other_em, leadership, director, admin_person)[role]
     version = submitted(em, draft)
     if role in ("director", "admin"):
-        assert services.sow_approve(actor=actor.user, version=version, comment="ok").status == "approved"
+        assert (
+            services.sow_approve(
+                actor=actor.user, version=version, expected_version=version.version, comment="ok"
+            ).status
+            == "approved"
+        )
         assert Approval.objects.get(sow_version=version).actor == actor.user
     else:
         with pytest.raises(PermissionDenied):
-            services.sow_approve(actor=actor.user, version=version)
+            services.sow_approve(actor=actor.user, version=version, expected_version=version.version)
         assert SowVersion.objects.get(pk=version.pk).status == "submitted"
 
 
@@ -248,10 +258,10 @@ def test_approver_cannot_approve_own_sow(director, ready_issue, em):
     SowVersion.objects.filter(pk=version.pk).update(author=director.user)
     version.refresh_from_db()
     fill(version)
-    services.sow_submit(actor=em.user, version=version)
+    services.sow_submit(actor=em.user, version=version, expected_version=version.version)
     version.refresh_from_db()
     with pytest.raises(PermissionDenied, match="authored"):
-        services.sow_approve(actor=director.user, version=version)
+        services.sow_approve(actor=director.user, version=version, expected_version=version.version)
     assert Sow.objects.get(pk=sow.pk).versions.get().status == "submitted"
 
 
@@ -264,8 +274,12 @@ def _edit_permissions():
 def test_request_changes_needs_comment_then_reopen_and_resubmit(em, director, draft):
     version = submitted(em, draft)
     with pytest.raises(ValidationError):
-        services.sow_request_changes(actor=director.user, version=version, comment=" ")
-    services.sow_request_changes(actor=director.user, version=version, comment="Add a phase gate")
+        services.sow_request_changes(
+            actor=director.user, version=version, expected_version=version.version, comment=" "
+        )
+    services.sow_request_changes(
+        actor=director.user, version=version, expected_version=version.version, comment="Add a phase gate"
+    )
     version.refresh_from_db()
     assert version.status == "changes_requested"
     with pytest.raises(ValidationError):
@@ -277,7 +291,7 @@ def test_request_changes_needs_comment_then_reopen_and_resubmit(em, director, dr
             expiry_date=timezone.localdate() + dt.timedelta(days=30),
             deliverables="x",
         )
-    services.sow_reopen(actor=em.user, version=version)
+    services.sow_reopen(actor=em.user, version=version, expected_version=version.version)
     version.refresh_from_db()
     services.sow_update_sections(
         actor=em.user,
@@ -288,7 +302,10 @@ def test_request_changes_needs_comment_then_reopen_and_resubmit(em, director, dr
         deliverables="- With phase gate",
     )
     version.refresh_from_db()
-    assert services.sow_submit(actor=em.user, version=version).status == "submitted"
+    assert (
+        services.sow_submit(actor=em.user, version=version, expected_version=version.version).status
+        == "submitted"
+    )
     assert list(Approval.objects.values_list("decision", flat=True)) == ["changes_requested"]
 
 
@@ -305,12 +322,12 @@ def test_approved_version_is_frozen_and_revise_needs_approval_again(em, director
         )
     with pytest.raises(ValidationError):
         services.cost_line_add(actor=em.user, version=version, kind="travel", description="x", amount="5")
-    v2 = services.sow_revise(actor=em.user, version=version)
+    v2 = services.sow_revise(actor=em.user, version=version, expected_version=version.version)
     assert (v2.number, v2.status) == (2, "draft")
     assert CostLine.objects.filter(cost_estimate__sow_version=v2).count() == 2
     fill(v2)
-    services.sow_submit(actor=em.user, version=v2)
-    services.sow_approve(actor=director.user, version=v2)
+    v2 = services.sow_submit(actor=em.user, version=v2, expected_version=v2.version)
+    services.sow_approve(actor=director.user, version=v2, expected_version=v2.version)
     assert dict(SowVersion.objects.values_list("number", "status")) == {1: "superseded", 2: "approved"}
 
 
@@ -321,13 +338,21 @@ def test_sent_signed_handoff(em, director, draft, make_person):
         services.sow_mark_signed(
             actor=em.user,
             version=version,
+            expected_version=version.version,
             signed_on=today,
             signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes()),
         )
-    services.sow_mark_sent(actor=em.user, version=version, sent_on=today, recipients="cfo@harbor.example")
-    services.sow_mark_signed(
+    version = services.sow_mark_sent(
         actor=em.user,
         version=version,
+        expected_version=version.version,
+        sent_on=today,
+        recipients="cfo@harbor.example",
+    )
+    version = services.sow_mark_signed(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
         signed_on=today,
         signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes(), content_type="application/pdf"),
     )
@@ -335,11 +360,14 @@ def test_sent_signed_handoff(em, director, draft, make_person):
     assert version.status == "signed" and version.signed_copy.name.endswith(".pdf")
     assert services.days_to_signature(version) == 0
     with pytest.raises(ValidationError):
-        services.sow_withdraw(actor=em.user, version=version, reason="too late")
+        services.sow_withdraw(
+            actor=em.user, version=version, expected_version=version.version, reason="too late"
+        )
     lead = make_person(Role.PROJECT_MANAGER)
     services.sow_hand_off(
         actor=em.user,
         version=version,
+        expected_version=version.version,
         delivery_lead=lead,
         kickoff_date=today + dt.timedelta(7),
         staffing_confirmed=True,
@@ -353,10 +381,20 @@ def test_sent_date_rules(em, director, draft):
     version = approved(em, director, draft)
     with pytest.raises(ValidationError):
         services.sow_mark_sent(
-            actor=em.user, version=version, sent_on=timezone.localdate() + dt.timedelta(3), recipients="x"
+            actor=em.user,
+            version=version,
+            expected_version=version.version,
+            sent_on=timezone.localdate() + dt.timedelta(3),
+            recipients="x",
         )
     with pytest.raises(ValidationError):
-        services.sow_mark_sent(actor=em.user, version=version, sent_on=timezone.localdate(), recipients=" ")
+        services.sow_mark_sent(
+            actor=em.user,
+            version=version,
+            expected_version=version.version,
+            sent_on=timezone.localdate(),
+            recipients=" ",
+        )
 
 
 @pytest.mark.parametrize(
@@ -369,11 +407,18 @@ def test_sent_date_rules(em, director, draft):
 )
 def test_signed_copy_checked_by_content_and_size(em, director, draft, name, content, code):
     version = approved(em, director, draft)
-    services.sow_mark_sent(actor=em.user, version=version, sent_on=timezone.localdate(), recipients="cfo")
+    version = services.sow_mark_sent(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
+        sent_on=timezone.localdate(),
+        recipients="cfo",
+    )
     with pytest.raises(ValidationError) as exc:
         services.sow_mark_signed(
             actor=em.user,
             version=version,
+            expected_version=version.version,
             signed_on=timezone.localdate(),
             signed_copy=SimpleUploadedFile(name, content, content_type="application/pdf"),
         )
@@ -387,11 +432,16 @@ def test_withdraw_before_signature(em, director, draft, status_path):
     if status_path != "draft":
         version = submitted(em, draft)
     if status_path == "approved":
-        version = services.sow_approve(actor=director.user, version=version)
+        version = services.sow_approve(actor=director.user, version=version, expected_version=version.version)
     with pytest.raises(ValidationError):
-        services.sow_withdraw(actor=em.user, version=version, reason="")
+        services.sow_withdraw(actor=em.user, version=version, expected_version=version.version, reason="")
     assert (
-        services.sow_withdraw(actor=em.user, version=version, reason="Customer chose another partner").status
+        services.sow_withdraw(
+            actor=em.user,
+            version=version,
+            expected_version=version.version,
+            reason="Customer chose another partner",
+        ).status
         == SowStatus.WITHDRAWN
     )
 
@@ -405,31 +455,41 @@ def test_notifications(em, director, second_director, draft, django_capture_on_c
     assert set(mail.outbox[0].to) >= {director.user.email, second_director.user.email}
     assert "SOW for approval" in mail.outbox[0].subject
     with django_capture_on_commit_callbacks(execute=True):
-        services.sow_request_changes(actor=director.user, version=version, comment="Tighten scope")
+        services.sow_request_changes(
+            actor=director.user, version=version, expected_version=version.version, comment="Tighten scope"
+        )
     assert "Tighten scope" in mail.outbox[1].body
     assert "em.amer@example.com" in mail.outbox[1].to
 
 
 def _to_state(state, em, director, draft):
     """Bring the draft to `state` through the services, acting as the EM and the director."""
-    version = draft
+    version = fill(draft)
     if state == "draft":
         return version
-    fill(version)
-    services.sow_submit(actor=em.user, version=version)
+    version = services.sow_submit(actor=em.user, version=version, expected_version=version.version)
     if state == "submitted":
         return version
     if state == "changes_requested":
-        return services.sow_request_changes(actor=director.user, version=version, comment="fix")
-    services.sow_approve(actor=director.user, version=version)
+        return services.sow_request_changes(
+            actor=director.user, version=version, expected_version=version.version, comment="fix"
+        )
+    version = services.sow_approve(actor=director.user, version=version, expected_version=version.version)
     if state == "approved":
         return version
-    services.sow_mark_sent(actor=em.user, version=version, sent_on=timezone.localdate(), recipients="cfo")
-    if state == "sent":
-        return version
-    services.sow_mark_signed(
+    version = services.sow_mark_sent(
         actor=em.user,
         version=version,
+        expected_version=version.version,
+        sent_on=timezone.localdate(),
+        recipients="cfo",
+    )
+    if state == "sent":
+        return version
+    version = services.sow_mark_signed(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
         signed_on=timezone.localdate(),
         signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes()),
     )
@@ -438,20 +498,42 @@ def _to_state(state, em, director, draft):
 
 # transition -> (state it starts from, callable(actor, version, extra))
 TRANSITIONS = {
-    "reopen": ("changes_requested", lambda actor, v, x: services.sow_reopen(actor=actor.user, version=v)),
-    "revise": ("approved", lambda actor, v, x: services.sow_revise(actor=actor.user, version=v)),
+    "submit": (
+        "draft",
+        lambda actor, v, x: services.sow_submit(actor=actor.user, version=v, expected_version=v.version),
+    ),
+    "approve": (
+        "submitted",
+        lambda actor, v, x: services.sow_approve(actor=actor.user, version=v, expected_version=v.version),
+    ),
+    "reopen": (
+        "changes_requested",
+        lambda actor, v, x: services.sow_reopen(actor=actor.user, version=v, expected_version=v.version),
+    ),
+    "revise": (
+        "approved",
+        lambda actor, v, x: services.sow_revise(actor=actor.user, version=v, expected_version=v.version),
+    ),
     "withdraw": (
         "submitted",
-        lambda actor, v, x: services.sow_withdraw(actor=actor.user, version=v, reason="r"),
+        lambda actor, v, x: services.sow_withdraw(
+            actor=actor.user, version=v, expected_version=v.version, reason="r"
+        ),
     ),
     "request_changes": (
         "submitted",
-        lambda actor, v, x: services.sow_request_changes(actor=actor.user, version=v, comment="c"),
+        lambda actor, v, x: services.sow_request_changes(
+            actor=actor.user, version=v, expected_version=v.version, comment="c"
+        ),
     ),
     "mark_sent": (
         "approved",
         lambda actor, v, x: services.sow_mark_sent(
-            actor=actor.user, version=v, sent_on=timezone.localdate(), recipients="cfo"
+            actor=actor.user,
+            version=v,
+            expected_version=v.version,
+            sent_on=timezone.localdate(),
+            recipients="cfo",
         ),
     ),
     "mark_signed": (
@@ -459,6 +541,7 @@ TRANSITIONS = {
         lambda actor, v, x: services.sow_mark_signed(
             actor=actor.user,
             version=v,
+            expected_version=v.version,
             signed_on=timezone.localdate(),
             signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes()),
         ),
@@ -468,6 +551,7 @@ TRANSITIONS = {
         lambda actor, v, x: services.sow_hand_off(
             actor=actor.user,
             version=v,
+            expected_version=v.version,
             delivery_lead=x,
             kickoff_date=timezone.localdate(),
             staffing_confirmed=True,
@@ -476,6 +560,7 @@ TRANSITIONS = {
 }
 EM_SIDE = {"em", "em_manager", "admin"}
 DIRECTOR_SIDE = {"director", "admin"}
+DECISIONS = {"approve", "request_changes"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -488,7 +573,7 @@ def test_transition_by_role(
     version = _to_state(start, em, director, draft)
     version.refresh_from_db()
     lead = make_person(Role.PROJECT_MANAGER)
-    allowed = role in (DIRECTOR_SIDE if transition == "request_changes" else EM_SIDE)
+    allowed = role in (DIRECTOR_SIDE if transition in DECISIONS else EM_SIDE)
     if allowed:
         action(people[role], version, lead)
     else:
@@ -501,9 +586,31 @@ def test_transition_by_role(
 def test_transition_refused_from_wrong_state(transition, em, director, draft, make_person):
     start, action = TRANSITIONS[transition]
     lead = make_person(Role.PROJECT_MANAGER)
-    wrong = "signed" if transition == "withdraw" else "draft"
+    wrong = {"withdraw": "signed", "submit": "submitted"}.get(transition, "draft")
     version = _to_state(wrong, em, director, draft)
-    actor = director if transition == "request_changes" else em
+    actor = director if transition in DECISIONS else em
     with pytest.raises(ValidationError):
         action(actor, version, lead)
     assert SowVersion.objects.get(pk=version.pk).status == wrong
+
+
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+def test_transition_refuses_a_stale_version(
+    transition, em, director, draft, make_person, django_capture_on_commit_callbacks
+):
+    from core.exceptions import Conflict
+    from sow.models import HandOff
+
+    start, action = TRANSITIONS[transition]
+    version = _to_state(start, em, director, draft)
+    version.refresh_from_db()
+    current, approvals = version.version, Approval.objects.count()
+    version.version = current - 1  # the user's page was loaded before the last change
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+        action(director if transition in DECISIONS else em, version, make_person(Role.PROJECT_MANAGER))
+    fresh = SowVersion.objects.get(pk=version.pk)
+    assert (fresh.status, fresh.version) == (start, current)
+    assert SowVersion.objects.filter(sow=version.sow).count() == 1  # no new version from revise
+    assert Approval.objects.count() == approvals and not HandOff.objects.exists()
+    assert mail.outbox == []

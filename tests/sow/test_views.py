@@ -153,11 +153,15 @@ def test_edit_bad_input(people, draft):
 
 def _sent(em, director, draft):
     fill(draft)
-    services.sow_submit(actor=em.user, version=draft)
-    services.sow_approve(actor=director.user, version=draft)
-    services.sow_mark_sent(actor=em.user, version=draft, sent_on=timezone.localdate(), recipients="cfo")
-    draft.refresh_from_db()
-    return draft
+    version = services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
+    version = services.sow_approve(actor=director.user, version=version, expected_version=version.version)
+    return services.sow_mark_sent(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
+        sent_on=timezone.localdate(),
+        recipients="cfo",
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,7 +175,11 @@ def test_signed_upload_refused_with_message(people, em, director, draft, name, c
     version = _sent(em, director, draft)
     response = client_for(people["em"]).post(
         reverse("sow:transition", args=[version.pk, "signed"]),
-        {"signed_on": timezone.localdate().isoformat(), "signed_copy": SimpleUploadedFile(name, content)},
+        {
+            "version": version.version,
+            "signed_on": timezone.localdate().isoformat(),
+            "signed_copy": SimpleUploadedFile(name, content),
+        },
         follow=True,
     )
     assert message in response.content.decode()
@@ -180,7 +188,7 @@ def test_signed_upload_refused_with_message(people, em, director, draft, name, c
 
 def test_admin_queue_director_decides_em_cannot(people, em, draft):
     fill(draft)
-    services.sow_submit(actor=em.user, version=draft)
+    seen = services.sow_submit(actor=em.user, version=draft, expected_version=draft.version).version
     queue = reverse("admin:sow_approvalqueueitem_changelist")
     review = reverse("admin:sow_approvalqueueitem_review", args=[draft.pk])
     director = client_for(people["director"])
@@ -194,10 +202,12 @@ def test_admin_queue_director_decides_em_cannot(people, em, draft):
     practice = client_for(people["practice"])  # staff, but not an approver
     assert practice.get(queue).status_code == 403
     assert practice.post(review, {"decision": "approve"}).status_code == 403
-    response = director.post(review, {"decision": "request_changes", "comment": ""}, follow=True)
+    response = director.post(
+        review, {"decision": "request_changes", "comment": "", "version": seen}, follow=True
+    )
     assert "Say what must change" in response.content.decode()
     assert SowVersion.objects.get(pk=draft.pk).status == "submitted"
-    director.post(review, {"decision": "approve", "comment": "Good margin"})
+    director.post(review, {"decision": "approve", "comment": "Good margin", "version": seen})
     assert SowVersion.objects.get(pk=draft.pk).status == "approved"
     page = em_client.get(draft.get_absolute_url()).content.decode()
     assert "Good margin" in page and "Approved" in page
@@ -205,12 +215,12 @@ def test_admin_queue_director_decides_em_cannot(people, em, draft):
 
 def test_admin_self_approval_refused(people, em, draft):
     fill(draft)
-    services.sow_submit(actor=em.user, version=draft)
+    seen = services.sow_submit(actor=em.user, version=draft, expected_version=draft.version).version
     SowVersion.objects.filter(pk=draft.pk).update(author=people["director"].user)
     director = client_for(people["director"])
     review = reverse("admin:sow_approvalqueueitem_review", args=[draft.pk])
     assert "another PS Director must decide" in director.get(review).content.decode()
-    response = director.post(review, {"decision": "approve"}, follow=True)
+    response = director.post(review, {"decision": "approve", "version": seen}, follow=True)
     assert "another PS Director must approve" in response.content.decode()
     assert SowVersion.objects.get(pk=draft.pk).status == "submitted"
     assert not Approval.objects.exists()
@@ -221,7 +231,7 @@ def test_queue_query_count_constant(people, em, draft, make_person, region_amer,
     from tests.engagements.factories import OpportunityFactory
 
     fill(draft)
-    services.sow_submit(actor=em.user, version=draft)
+    services.sow_submit(actor=em.user, version=draft, expected_version=draft.version)
     director = client_for(people["director"])
     queue = reverse("admin:sow_approvalqueueitem_changelist")
 
@@ -238,7 +248,7 @@ def test_queue_query_count_constant(people, em, draft, make_person, region_amer,
         scoping_services.estimate_add_offering(actor=em.user, estimate=estimate, offering=catalog)
         scoping_services.estimate_agree(actor=em.user, estimate=estimate)
         version = fill(services.sow_create(actor=em.user, issue=issue).versions.get())
-        services.sow_submit(actor=em.user, version=version)
+        services.sow_submit(actor=em.user, version=version, expected_version=version.version)
     assert count() == few
 
 
@@ -275,15 +285,23 @@ def test_withdraw_and_handoff_via_views(people, em, director, draft, make_person
     client.post(
         reverse("sow:transition", args=[version.pk, "signed"]),
         {
+            "version": version.version,
             "signed_on": timezone.localdate().isoformat(),
             "signed_copy": SimpleUploadedFile("signed.pdf", render_pdf("<p>x</p>")),
         },
     )
-    assert SowVersion.objects.get(pk=version.pk).status == "signed"
+    version.refresh_from_db()
+    assert version.status == "signed"
     lead = make_person(Role.PROJECT_MANAGER, name="Paula Lead")
     client.post(
         reverse("sow:transition", args=[version.pk, "handoff"]),
-        {"delivery_lead": lead.pk, "kickoff_date": "2026-12-01", "staffing_confirmed": "on", "notes": "Go"},
+        {
+            "version": version.version,
+            "delivery_lead": lead.pk,
+            "kickoff_date": "2026-12-01",
+            "staffing_confirmed": "on",
+            "notes": "Go",
+        },
     )
     version.refresh_from_db()
     assert version.status == "handed_off"

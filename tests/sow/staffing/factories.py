@@ -61,20 +61,36 @@ def take_to(version, state: str, *, em, director):
         if not getattr(version, name):
             setattr(version, name, f"{name} text")
     version.save()
-    services.sow_submit(actor=em.user, version=version)
-    services.sow_approve(actor=director.user, version=version)
+    version = services.sow_submit(actor=em.user, version=version, expected_version=version.version)
+    version = services.sow_approve(actor=director.user, version=version, expected_version=version.version)
     if state == "approved":
         return version
     today = timezone.localdate()
-    services.sow_mark_sent(actor=em.user, version=version, sent_on=today, recipients="cfo@harbor.example")
+    version = services.sow_mark_sent(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
+        sent_on=today,
+        recipients="cfo@harbor.example",
+    )
     if state == "sent":
         return version
-    services.sow_mark_signed(
-        actor=em.user, version=version, signed_on=today, signed_copy=SimpleUploadedFile("s.pdf", blank_pdf())
+    version = services.sow_mark_signed(
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
+        signed_on=today,
+        signed_copy=SimpleUploadedFile("s.pdf", blank_pdf()),
     )
     if state == "signed":
         return version
     services.sow_hand_off(
-        actor=em.user, version=version, delivery_lead=em, kickoff_date=today, staffing_confirmed=True
+        actor=em.user,
+        version=version,
+        expected_version=version.version,
+        delivery_lead=em,
+        kickoff_date=today,
+        staffing_confirmed=True,
     )
+    version.refresh_from_db()
     return version

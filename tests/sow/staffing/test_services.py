@@ -155,7 +155,9 @@ def test_requirements_frozen_after_hand_off(em, psops, director, draft):
 
 
 def test_requirements_closed_when_withdrawn(em, draft):
-    sow_services.sow_withdraw(actor=em.user, version=draft, reason="Customer went elsewhere")
+    sow_services.sow_withdraw(
+        actor=em.user, version=draft, expected_version=draft.version, reason="Customer went elsewhere"
+    )
     with pytest.raises(ValidationError) as exc:
         staffing.staffing_requirement_create(actor=em.user, sow=draft.sow, **requirement_args())
     assert exc.value.code == "withdrawn"
@@ -236,13 +238,14 @@ def test_only_psops_confirm(who, requirement, engineer, em, em_manager, leadersh
 def test_confirm_on_signed_and_handed_off_sow(em, psops, admin_person, director, draft):
     requirement = StaffingRequirementFactory(sow=draft.sow)
     first = staffing.assignment_propose(actor=em.user, requirement=requirement, person=delivery_person("A"))
-    take_to(draft, "signed", em=em, director=director)
+    version = take_to(draft, "signed", em=em, director=director)
     confirmed = staffing.assignment_confirm(actor=psops.user, assignment=first)
     assert confirmed.status == AssignmentStatus.CONFIRMED and confirmed.confirmed_by == psops.user
     assert confirmed.override_reason == ""
     sow_services.sow_hand_off(
         actor=em.user,
-        version=draft,
+        version=version,
+        expected_version=version.version,
         delivery_lead=em,
         kickoff_date=dt.date(2027, 4, 5),
         staffing_confirmed=True,
