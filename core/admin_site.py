@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import FieldError, PermissionDenied, ValidationError
 from django.db import DataError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
@@ -36,7 +36,8 @@ class _BadFilter(Exception):
 
 
 class SafeChangeListMixin:
-    """Malformed list filters give a message and the plain list, never a 500 or a "database error"."""
+    """Malformed list filters give a message and the plain list, never a 500 or a "database error";
+    an action the user may not run is refused with 403."""
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         if any("\x00" in value for values in request.GET.lists() for value in values[1]):
@@ -51,6 +52,10 @@ class SafeChangeListMixin:
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        # Django answers an action the user may not run with "No action selected"; refuse it plainly.
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action not in self.get_actions(request):  # type: ignore[attr-defined]
+            raise PermissionDenied("You may not run that action here.")
         try:
             return super().changelist_view(request, extra_context)  # type: ignore[misc]
         except _BadFilter:

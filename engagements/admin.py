@@ -109,20 +109,31 @@ class OpportunityAdmin(HistoryAdmin):
         return False
 
 
+class _RecordAdmin(admin.ModelAdmin):
+    """Records of what happened (the EM call timeline, the outbox, conflicts): read, never edited or
+    deleted here — deleting a pending push or an open conflict would lose someone's edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ConfidenceEvent)
-class ConfidenceEventAdmin(admin.ModelAdmin):
+class ConfidenceEventAdmin(_RecordAdmin):
     list_display = ["opportunity", "kind", "from_confidence", "to_confidence", "actor", "at"]
     list_filter = ["kind", "to_confidence"]
     list_select_related = ["opportunity", "actor"]
     search_fields = ["opportunity__name"]
     readonly_fields = ["opportunity", "kind", "actor", "at", "from_confidence", "to_confidence", "rationale"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(PendingPush)
-class PendingPushAdmin(admin.ModelAdmin):
+class PendingPushAdmin(_RecordAdmin):
     list_display = [
         "opportunity",
         "fields",
@@ -137,9 +148,6 @@ class PendingPushAdmin(admin.ModelAdmin):
     search_fields = ["opportunity__name", "opportunity__salesforce_id", "last_error"]
     readonly_fields = ["opportunity", "fields", "status", "attempts", "next_attempt_at", "last_error"]
     actions = ["retry_push"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.action(description="Retry on the next sync run")
     def retry_push(self, request: HttpRequest, queryset: QuerySet[PendingPush]) -> None:
@@ -225,7 +233,7 @@ class SyncRunAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(SyncConflict)
-class SyncConflictAdmin(admin.ModelAdmin):
+class SyncConflictAdmin(_RecordAdmin):
     list_display = [
         "opportunity",
         "field",
@@ -240,12 +248,6 @@ class SyncConflictAdmin(admin.ModelAdmin):
     list_select_related = ["opportunity", "resolved_by"]
     search_fields = ["opportunity__name", "opportunity__salesforce_id"]
     actions = ["keep_local", "take_salesforce"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def _resolve(self, request: HttpRequest, queryset: QuerySet[SyncConflict], choice: str) -> None:
         done, problems = 0, []

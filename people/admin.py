@@ -1,5 +1,7 @@
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -141,3 +143,37 @@ admin.site.unregister(User)
 admin.site.register(User, PipelineUserAdmin)
 admin.site.unregister(Group)
 admin.site.register(Group, PipelineGroupAdmin)
+
+
+class _NoEditing:
+    """Login records are evidence: read and deleted (to lift a lockout), never edited."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PipelineAccessAttemptAdmin(_NoEditing, AccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: Any) -> None:
+        # django-axes reads the attempt time it sets while authenticating; outside a login there is
+        # none, and its own action would fail. Expired means older than the cool-off from now.
+        request.axes_attempt_time = None  # type: ignore[attr-defined]
+        super().cleanup_expired_attempts(request, queryset)
+
+
+class PipelineAccessLogAdmin(_NoEditing, AccessLogAdmin):
+    pass
+
+
+class PipelineAccessFailureLogAdmin(_NoEditing, AccessFailureLogAdmin):
+    pass
+
+
+for _model, _admin_class in (
+    (AccessAttempt, PipelineAccessAttemptAdmin),
+    (AccessLog, PipelineAccessLogAdmin),
+    (AccessFailureLog, PipelineAccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, _admin_class)

@@ -13,7 +13,7 @@ from django.db.models import F
 from core.exceptions import Conflict
 from core.roles import ADMIN_SITE_ROLES, ROLE_GROUP, ROLE_PERMISSIONS, Role
 from core.validators import NUMBER_MESSAGE, SINGLE_LINE_MESSAGE, has_control_characters, parse_decimal
-from core.types import AnyUser
+from people import access
 from people.models import Person, PersonSkill, Region, Skill, time_zone_names
 
 
@@ -44,8 +44,7 @@ NUMBER_MESSAGE_IN_SENTENCE = NUMBER_MESSAGE[:1].lower() + NUMBER_MESSAGE[1:]
 _LANGUAGE = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 
 
-def can_edit_people(actor: AnyUser) -> bool:
-    return bool(actor.is_authenticated and (actor.is_superuser or actor.has_perm("people.change_person")))
+can_edit_people = access.can_edit_people
 
 
 def clean_languages(value: Iterable[str] | str | None) -> list[str]:
@@ -150,13 +149,10 @@ def person_update(
         problem("name", "At most 200 characters.", "max_length")
     if role not in Role.values:
         problem("role", "Choose a role.", "invalid_choice")
-    elif role != person.role and person.user_id is not None and not actor.is_superuser:
-        problem(
-            "role",
-            "This person logs in: changing their role changes their permissions, "
-            "so an administrator must do it.",
-            "needs_admin",
-        )
+    elif role != person.role and (
+        refusal := access.role_change_problem(actor, person, linked_login=person.user_id is not None)
+    ):
+        problem("role", refusal, "needs_admin")
     if (message := _manager_problem(person, manager)) is not None:
         problem("manager", message, "loop")
     clean_langs: list[str] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from django.apps import apps
 from django.db import connection
@@ -22,11 +23,14 @@ _USER_COLUMNS = "id, username, password, email, first_name, last_name, is_superu
 
 
 class _FormParser(HTMLParser):
-    def __init__(self, form_id: str | None) -> None:
+    def __init__(self, form_id: str | None, action: str | None, page: str) -> None:
         super().__init__(convert_charrefs=True)
         self.form_id = form_id
+        self.action = action
+        self.page = page
         self.in_form = False
         self.found = False
+        self._clicked = False
         self.data: list[tuple[str, str]] = []
         self._select: str | None = None
         self._select_values: list[str] = []
@@ -40,16 +44,28 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
         if tag == "form":
-            wanted = a.get("id") == self.form_id if self.form_id else "logout" not in a.get("action", "")
+            target = urlsplit(urljoin(self.page, a.get("action") or self.page)).path
+            if self.form_id:
+                wanted = a.get("id") == self.form_id
+            elif self.action:
+                wanted = target == self.action
+            else:
+                wanted = "logout" not in target
             if not self.found and wanted and (a.get("method") or "get").lower() == "post":
                 self.in_form = self.found = True
             return
         if not self.in_form:
             return
         name = a.get("name")
+        kind = a.get("type", "submit" if tag == "button" else "text").lower()
+        if tag in ("input", "button") and kind == "submit":
+            # The browser sends the clicked button: here the form's first named one.
+            if name and not self._clicked:
+                self._clicked = True
+                self.data.append((name, a.get("value", "")))
+            return
         if tag == "input" and name and "disabled" not in a:
-            kind = a.get("type", "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
+            if kind in ("button", "image", "reset", "file"):
                 return
             if kind in ("checkbox", "radio"):
                 if "checked" in a:
@@ -93,11 +109,17 @@ class _FormParser(HTMLParser):
             self._textarea = None
 
 
-def form_fields(html: str, form_id: str | None = None) -> dict[str, Any]:
-    """The POST a browser would send from the page's form with `form_id` (without one: the first POST
-    form that is not the header's log-out form): {name: value, or a list of values for repeated names}."""
-    parser = _FormParser(form_id)
+def form_fields(
+    html: str, form_id: str | None = None, *, action: str | None = None, page: str = "/"
+) -> dict[str, Any] | None:
+    """The POST a browser would send from the page's form with `form_id`, or the one posting to the
+    path `action` (`page` is the page's own path, for relative actions); without either, the first
+    POST form that is not the header's log-out form. {name: value, or a list for repeated names};
+    None when the page has no such form."""
+    parser = _FormParser(form_id, action, page)
     parser.feed(html)
+    if not parser.found:
+        return None
     result: dict[str, Any] = {}
     for name, value in parser.data:
         if name in result:

@@ -143,6 +143,14 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
 # admin login; staff roles not listed get 403. Read-only models list nobody under add / delete.
 ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
     # Login lockouts: administrators see them and unlock by deleting the attempt.
+    # Emails that could not be sent: administrators read them.
+    "core_emailfailure": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
     "axes_accessattempt": {
         "changelist": ("admin",),
         "add": (),
@@ -224,7 +232,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "changelist": ("admin",),
         "add": (),
         "change": ("admin",),
-        "delete": ("admin",),
+        "delete": (),
         "history": ("admin",),
     },
     "engagements_opportunity": {
@@ -238,14 +246,14 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "changelist": ("admin",),
         "add": (),
         "change": ("admin",),
-        "delete": ("admin",),
+        "delete": (),
         "history": ("admin",),
     },
     "engagements_syncconflict": {
         "changelist": ("admin",),
         "add": (),
         "change": ("admin",),
-        "delete": ("admin",),
+        "delete": (),
         "history": ("admin",),
     },
     "engagements_synccursor": {
@@ -359,5 +367,196 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "change": ("ps_director", "practice_manager", "admin"),
         "delete": ("admin",),
         "history": ("ps_director", "practice_manager", "admin"),
+    },
+}
+
+
+# --- Writes -------------------------------------------------------------------------------------------
+# Who may POST to each URL that accepts a POST. A POST by anyone else must be refused (403, 404, 405 or
+# a login redirect) and change nothing in the database; a URL not listed here must refuse every POST.
+# "all" = every logged-in role; ANY_ANSWER = anyone, any answer but a server error (log in and out).
+ANY_ANSWER = "any answer"
+
+APP_WRITES: dict[str, tuple[str, ...] | str] = {
+    "login": ANY_ANSWER,
+    "logout": ANY_ANSWER,
+    "password_change": ("all",),
+    "engagements:em_fields": EM_SIDE,
+    "engagements:confirm": EM_SIDE,
+    "engagements:assign": ("em_manager", "admin"),
+    "engagements:risk_add": EM_SIDE,
+    "engagements:risk_edit": EM_SIDE,
+    "engagements:risk_close": EM_SIDE,
+    "engagements:sync_conflict_resolve": EM_SIDE,
+    "engagements:salesforce_sync_now": ("admin",),
+    "people:edit": ("ps_operations", "admin"),
+    "scoping:create": EM_SIDE,
+    "scoping:edit": EM_SIDE,
+    "scoping:move": EM_SIDE,
+    "scoping:request_assistance": EM_SIDE,
+    "scoping:ta_decide": ("ta", "admin"),
+    "scoping:estimate_create": EM_SIDE,
+    "scoping:estimate_save": EM_SIDE,
+    "scoping:estimate_preview": EM_SIDE,
+    "scoping:estimate_add_offering": EM_SIDE,
+    "scoping:estimate_add_line": EM_SIDE,
+    "scoping:estimate_delete_line": EM_SIDE,
+    "scoping:estimate_revise": EM_SIDE,
+    "scoping:estimate_share": EM_SIDE,
+    "scoping:estimate_agree": EM_SIDE,
+    "sow:create": EM_SIDE,
+    "sow:edit": EM_SIDE,
+    "sow:cost_add": EM_SIDE,
+    "sow:cost_update": EM_SIDE,
+    "sow:transition": EM_SIDE,
+    "sow:request_pdf": ("all",),  # asks for a PDF of a version the user may read
+    "sow:requirement_create": ("em", "em_manager", *STAFFING),
+    "sow:requirement_edit": ("em", "em_manager", *STAFFING),
+    "sow:requirement_delete": ("em", "em_manager", *STAFFING),
+    "sow:assignment_add": ("em", "em_manager", *STAFFING),
+    "sow:assignment_confirm": STAFFING,
+    "sow:assignment_cancel": ("em", "em_manager", *STAFFING),
+    # admin pages of the project's own
+    "admin:login": ANY_ANSWER,
+    "admin:logout": ANY_ANSWER,
+    "admin:password_change": STAFF,
+    "admin:auth_user_password_change": ("admin",),
+    "admin:sow_approvalqueueitem_review": ("ps_director", "admin"),
+    "admin:forecasting_bookingsplan_import": ("ps_director", "admin"),
+    "admin:forecasting_forecastsnapshot_take": ("admin",),
+}
+
+# Admin pages that answer a POST like a GET (nothing to write): a POST is held to the page's own rule.
+ADMIN_READS_ON_POST = (
+    "admin:index",
+    "admin_status",
+    "admin:jsi18n",
+    "admin:app_list",
+    "admin:view_on_site",
+    "admin:autocomplete",
+    "admin:engagements_syncrun_health",
+    "admin:password_change_done",
+)
+
+_ADMIN_ONLY = {"add": ("admin",), "change": ("admin",), "delete": ("admin",)}
+_NOBODY = {"add": (), "change": (), "delete": ()}
+
+# Per registered model: who may add, change (the change form), delete, revert (the history page) and
+# run each admin action. Models not listed here fail the test until someone decides.
+ADMIN_WRITES: dict[str, dict[str, object]] = {
+    "axes_accessattempt": {
+        "add": (),
+        "change": (),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",), "cleanup_expired_attempts": ("admin",)},
+    },
+    "axes_accesslog": {
+        "add": (),
+        "change": (),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "axes_accessfailurelog": {
+        "add": (),
+        "change": (),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "auth_group": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "auth_user": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "django_celery_beat_clockedschedule": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "django_celery_beat_crontabschedule": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "django_celery_beat_intervalschedule": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "django_celery_beat_solarschedule": {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}},
+    "django_celery_beat_periodictask": {
+        **_ADMIN_ONLY,
+        "actions": {
+            "delete_selected": ("admin",),
+            "enable_tasks": ("admin",),
+            "disable_tasks": ("admin",),
+            "toggle_tasks": ("admin",),
+            "run_tasks": ("admin",),
+        },
+    },
+    "engagements_account": {**_ADMIN_ONLY, "revert": (), "actions": {"delete_selected": ("admin",)}},
+    # The EM call timeline, the outbox and conflicts are records of what happened: nobody edits or
+    # deletes them in the admin (a lost push or conflict would lose an edit).
+    "engagements_confidenceevent": _NOBODY,
+    "engagements_opportunity": {
+        **_ADMIN_ONLY,
+        "add": (),
+        "revert": (),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "engagements_pendingpush": {**_NOBODY, "actions": {"retry_push": ("admin",)}},
+    "engagements_syncconflict": {
+        **_NOBODY,
+        "actions": {"keep_local": ("admin",), "take_salesforce": ("admin",)},
+    },
+    "core_emailfailure": _NOBODY,
+    "engagements_synccursor": _NOBODY,
+    "engagements_syncrun": _NOBODY,
+    "forecasting_bookingsplan": {
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("ps_director", "admin"),
+        "actions": {"delete_selected": ("ps_director", "admin")},
+    },
+    "forecasting_exchangerate": {
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "forecasting_forecastsnapshot": {
+        "add": (),
+        "change": (),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "people_person": {
+        "add": ("ps_operations", "admin"),
+        "change": ("ps_operations", "admin"),
+        "delete": ("admin",),
+        "revert": (),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "people_region": {**_ADMIN_ONLY, "revert": ("admin",), "actions": {"delete_selected": ("admin",)}},
+    "people_skill": {
+        "add": ("ps_operations", "admin"),
+        "change": ("ps_operations", "admin"),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "scoping_deliveryrole": {
+        "add": ("practice_manager", "admin"),
+        "change": ("practice_manager", "admin"),
+        "delete": ("practice_manager", "admin"),
+        "revert": ("practice_manager", "admin"),
+        "actions": {"delete_selected": ("practice_manager", "admin")},
+    },
+    "scoping_serviceoffering": {
+        "add": ("practice_manager", "admin"),
+        "change": ("practice_manager", "admin"),
+        "delete": ("practice_manager", "admin"),
+        "revert": ("practice_manager", "admin"),
+        "actions": {"delete_selected": ("practice_manager", "admin")},
+    },
+    "scoping_estimate": {**_NOBODY, "revert": ()},
+    "scoping_scopingissue": {**_NOBODY, "revert": ()},
+    "scoping_tareview": _NOBODY,
+    "sow_approvalqueueitem": _NOBODY,
+    "sow_margintarget": {
+        "add": ("ps_director", "admin"),
+        "change": ("ps_director", "admin"),
+        "delete": ("admin",),
+        "actions": {"delete_selected": ("admin",)},
+    },
+    "sow_sowtemplate": {
+        "add": ("practice_manager", "admin"),
+        "change": ("ps_director", "practice_manager", "admin"),
+        "delete": ("admin",),
+        "revert": ("ps_director", "practice_manager", "admin"),
+        "actions": {"delete_selected": ("admin",)},
     },
 }

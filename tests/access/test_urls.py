@@ -76,6 +76,7 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         "people:detail": {"pk": w["person"].pk},
         "people:edit": {"pk": w["person"].pk},
         "scoping:create": {"opportunity_pk": w["opportunity"].pk},
+        "scoping:estimate_create": {"pk": w["issue"].pk},
         "scoping:estimate_delete_line": {"pk": w["estimate"].pk, "line_pk": w["line"].pk},
         "sow:create": {"issue_pk": w["issue"].pk},
         "sow:detail": {"pk": w["sow"].pk},
