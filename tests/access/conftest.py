@@ -150,4 +150,6 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     SolarSchedule.objects.create(event="sunrise", latitude=Decimal("51.5"), longitude=Decimal("0.1"))
     from core.models import EmailFailure
 
-    EmailFailure.objects.create(subject="SOW for approval", recipients=["director@example.com"], error="refused")
+    EmailFailure.objects.create(
+        subject="SOW for approval", recipients=["director@example.com"], error="refused"
+    )
