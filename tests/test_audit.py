@@ -131,7 +131,9 @@ def test_audit_lists_people_rate_card_and_catalog_changes(admin_person, make_per
     person.name = "Pat Changed"
     person._history_user = admin_person.user
     person.save()
-    role = DeliveryRole.objects.create(name="Architect", bill_rate="250.00", cost_rate="120.00", currency="USD")
+    role = DeliveryRole.objects.create(
+        name="Architect", bill_rate="250.00", cost_rate="120.00", currency="USD"
+    )
     role.bill_rate = "275.00"
     role._history_user = admin_person.user
     role.save()
