@@ -52,6 +52,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
         fields = super().get_readonly_fields(request, obj)
         if getattr(request, _READ_ONLY_FLAG, False):
             names = [f.name for f in self.model._meta.concrete_fields if f.editable and not f.primary_key]
-            names += [f.name for f in self.model._meta.many_to_many]
+            names += [
+                f.name for f in self.model._meta.many_to_many if f.remote_field.through._meta.auto_created
+            ]
             return list(dict.fromkeys([*fields, *names]))
         return fields

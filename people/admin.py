@@ -70,7 +70,7 @@ class PersonAdmin(HistoryAdmin):
             fields.append("role")
         if not access.can_link_login(request.user, obj):
             fields.append("user")
-        return fields
+        return list(dict.fromkeys(fields))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
