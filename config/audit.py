@@ -171,6 +171,8 @@ def _changes(record: Any, previous: Any | None) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "—" if value in (None, "") else str(value)
     return text if len(text) <= 80 else text[:77] + "…"
 

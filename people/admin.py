@@ -57,6 +57,22 @@ class PersonAdmin(HistoryAdmin):
     history is read-only because directory edits carry rules (people.services.person_update)."""
 
     form = PersonAdminForm
+    fields = [
+        "user",
+        "name",
+        "email",
+        "role",
+        "region",
+        "manager",
+        "languages",
+        "time_zone",
+        "cost_rate",
+        "cost_currency",
+        "weekly_capacity_hours",
+        "utilization_target",
+        "active",
+        "salesforce_user_id",
+    ]
     list_display = ["name", "email", "role", "region", "manager", "active"]
     list_filter = ["role", "region", "active"]
     search_fields = ["name", "email", "salesforce_user_id"]
