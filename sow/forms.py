@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from core.fields import SingleLineCharField
 from people.models import Person
 from sow.models import SECTIONS, CostLine, PricingType
 
@@ -38,8 +39,8 @@ class SectionsForm(forms.Form):
 
 class CostLineForm(forms.Form):
     kind = forms.ChoiceField(choices=CostLine.Kind.choices)
-    description = forms.CharField(max_length=300)
-    role_name = forms.CharField(label="Delivery role", required=False, max_length=100)
+    description = SingleLineCharField(max_length=300)
+    role_name = SingleLineCharField(label="Delivery role", required=False, max_length=100)
     person = forms.ModelChoiceField(label="Person", queryset=Person.objects.none(), required=False)
     hours = forms.CharField(required=False)
     amount = forms.CharField(label="Amount (partner / travel)", required=False)
@@ -76,7 +77,7 @@ class WithdrawForm(TransitionForm):
 
 class SentForm(TransitionForm):
     sent_on = forms.DateField(label="Sent on", widget=forms.DateInput(attrs={"type": "date"}))
-    recipients = forms.CharField(label="Recipients", max_length=1000)
+    recipients = SingleLineCharField(label="Recipients", max_length=1000)
 
 
 class SignedForm(TransitionForm):

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core import mail
 from core.exceptions import Conflict
+from core.validators import clean_single_line
 from people.models import Person
 from scoping import services as scoping_services
 from scoping.models import DeliveryRole, Estimate, EstimateLine, ScopingIssue, ScopingStatus
@@ -182,7 +183,9 @@ def sow_create(*, actor: User, issue: ScopingIssue) -> Sow:
     category = _dominant_category(estimate)
     template = SowTemplate.objects.filter(category=category).first() or SowTemplate(category=category)
     opportunity = issue.opportunity
-    sow = Sow(opportunity=opportunity, scoping_issue=issue, title=issue.title, created_by=actor)
+    # The title heads emails and the PDF: one line, whatever an older issue title held.
+    title = " ".join(issue.title.split())
+    sow = Sow(opportunity=opportunity, scoping_issue=issue, title=title, created_by=actor)
     sow._history_user = actor  # type: ignore[attr-defined]
     sow.save()
     version = SowVersion(
@@ -295,7 +298,7 @@ def cost_line_add(
     """Add a COGS line: a delivery role or a named person × hours at their cost rate (copied now),
     or a partner/subcontractor or travel cost."""
     cost_estimate = _check_cost_edit(actor, version)
-    description = (description or "").strip()
+    description = clean_single_line(description, field="description")
     if not description:
         raise ValidationError({"description": ValidationError("Describe the cost.", code="required")})
     position = (cost_estimate.lines.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -341,7 +344,7 @@ def cost_line_update(
     *, actor: User, line: CostLine, description: str, hours: Any = None, amount: Any = None
 ) -> CostLine:
     _check_cost_edit(actor, line.cost_estimate.sow_version)
-    description = (description or "").strip()
+    description = clean_single_line(description, field="description")
     if not description:
         raise ValidationError({"description": ValidationError("Describe the cost.", code="required")})
     line.description = description[:300]
@@ -633,7 +636,7 @@ def sow_mark_sent(
     """Approved → sent to the customer (date and recipients)."""
     version = _lock_for_edit(actor, version, expected_version)
     _require_status(version, SowStatus.APPROVED, action="marked sent")
-    recipients = (recipients or "").strip()
+    recipients = clean_single_line(recipients, field="recipients")
     if not recipients:
         raise ValidationError({"recipients": ValidationError("Who received it?", code="required")})
     if version.decided_at and sent_on < timezone.localtime(version.decided_at).date():

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.exceptions import Conflict
 from core.types import AnyUser
+from core.validators import SINGLE_LINE_MESSAGE, has_control_characters
 from people.models import DELIVERY_ROLES, Person, Skill, time_zone_names
 from people.services import clean_hours, clean_languages
 from sow import access, matching
@@ -113,7 +114,9 @@ def _clean_requirement(
     errors, add = _errors()
     clean: dict[str, Any] = {}
     clean["title"] = " ".join((title or "").split())
-    if len(clean["title"]) > 120:
+    if has_control_characters(title or ""):
+        add("title", SINGLE_LINE_MESSAGE, "control_characters")
+    elif len(clean["title"]) > 120:
         add("title", "At most 120 characters.", "max_length")
     if delivery_role not in {role.value for role in DELIVERY_ROLES}:
         add("delivery_role", "Choose a delivery role.", "invalid_choice")

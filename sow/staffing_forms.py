@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from core.fields import DecimalNumberField, SingleLineCharField
 from people.models import DELIVERY_ROLES, Person, Skill
 from sow.models import StaffingRequirement
 
@@ -19,26 +20,26 @@ SKILL_CHOICES = [
 
 class RequirementForm(forms.Form):
     delivery_role = forms.ChoiceField(choices=[(r.value, r.label) for r in DELIVERY_ROLES])
-    title = forms.CharField(
+    title = SingleLineCharField(
         required=False, max_length=120, help_text="Optional, e.g. Lead migration engineer."
     )
-    hours_per_week = forms.DecimalField(label="Hours per week", max_digits=8, decimal_places=4)
+    hours_per_week = DecimalNumberField(label="Hours per week", max_digits=8, decimal_places=4)
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    customer_time_zone = forms.CharField(
+    customer_time_zone = SingleLineCharField(
         label="Customer's time zone",
         max_length=64,
         help_text="IANA name, e.g. America/New_York.",
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
-    overlap_hours = forms.DecimalField(
+    overlap_hours = DecimalNumberField(
         label="Working-day overlap needed (hours)",
         max_digits=8,
         decimal_places=4,
         initial=4,
         help_text="Hours of the customer's 09:00–17:00 day the person must share (0–8).",
     )
-    languages = forms.CharField(
+    languages = SingleLineCharField(
         required=False, max_length=500, help_text="Comma-separated, e.g. English, German."
     )
     notes = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -104,7 +105,7 @@ class AssignmentForm(forms.Form):
     part of the period."""
 
     person = forms.ModelChoiceField(queryset=Person.objects.none(), label="Person")
-    hours_per_week = forms.DecimalField(
+    hours_per_week = DecimalNumberField(
         label="Hours per week",
         required=False,
         max_digits=8,
@@ -126,8 +127,8 @@ class AssignmentForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    override_reason = forms.CharField(required=False, max_length=4000)
+    override_reason = SingleLineCharField(required=False, max_length=4000)
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=4000)
+    reason = SingleLineCharField(required=False, max_length=4000)
