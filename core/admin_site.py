@@ -63,6 +63,21 @@ class SafeChangeListMixin:
             return HttpResponseRedirect(request.path)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records people read in the admin but never add, edit or delete there: what happened (call
+    timelines, the Salesforce outbox and conflicts, sync runs, email failures) or what changes only
+    through the app's own pages and services (scoping issues, estimates, TA reviews)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class PipelineAdminSite(admin.AdminSite):
     site_header = "PS Pipeline administration"
     site_title = "PS Pipeline admin"

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from core.admin_site import ReadOnlyAdmin
 from core.exceptions import Conflict
 from core.history import HistoryAdmin
 from engagements import access
@@ -109,22 +110,10 @@ class OpportunityAdmin(HistoryAdmin):
         return False
 
 
-class _RecordAdmin(admin.ModelAdmin):
-    """Records of what happened (the EM call timeline, the outbox, conflicts): read, never edited or
-    deleted here — deleting a pending push or an open conflict would lose someone's edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
+# The EM call timeline, the outbox and conflicts are records of what happened: read here, never
+# edited or deleted (deleting a pending push or an open conflict would lose someone's edit).
 @admin.register(ConfidenceEvent)
-class ConfidenceEventAdmin(_RecordAdmin):
+class ConfidenceEventAdmin(ReadOnlyAdmin):
     list_display = ["opportunity", "kind", "from_confidence", "to_confidence", "actor", "at"]
     list_filter = ["kind", "to_confidence"]
     list_select_related = ["opportunity", "actor"]
@@ -133,7 +122,7 @@ class ConfidenceEventAdmin(_RecordAdmin):
 
 
 @admin.register(PendingPush)
-class PendingPushAdmin(_RecordAdmin):
+class PendingPushAdmin(ReadOnlyAdmin):
     list_display = [
         "opportunity",
         "fields",
@@ -164,19 +153,8 @@ class PendingPushAdmin(_RecordAdmin):
 # --- Salesforce sync ---------------------------------------------------------------------------------
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(SyncRun)
-class SyncRunAdmin(_ReadOnlyAdmin):
+class SyncRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "trigger",
@@ -233,7 +211,7 @@ class SyncRunAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(SyncConflict)
-class SyncConflictAdmin(_RecordAdmin):
+class SyncConflictAdmin(ReadOnlyAdmin):
     list_display = [
         "opportunity",
         "field",
@@ -275,5 +253,5 @@ class SyncConflictAdmin(_RecordAdmin):
 
 
 @admin.register(SyncCursor)
-class SyncCursorAdmin(_ReadOnlyAdmin):
+class SyncCursorAdmin(ReadOnlyAdmin):
     list_display = ["name", "watermark", "locked_until", "paused_until", "last_error", "updated_at"]

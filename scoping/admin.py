@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin_site import ReadOnlyAdmin
 from core.history import HistoryAdmin
 from scoping.models import (
     DeliveryRole,
@@ -41,19 +42,7 @@ class ServiceOfferingAdmin(HistoryAdmin):
     ]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Scoping issues and estimates change only through the app's pages and services."""
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
+# Scoping issues, estimates and TA reviews change only through the app's pages and services.
 @admin.register(ScopingIssue)
 class ScopingIssueAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = [

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin_site import ReadOnlyAdmin
 from core.history import HistoryAdmin
 from sow import selectors, services
 from sow.forms import DecisionForm
@@ -31,7 +32,7 @@ class MarginTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalQueueItem)
-class ApprovalQueueAdmin(admin.ModelAdmin):
+class ApprovalQueueAdmin(ReadOnlyAdmin):
     """Submitted SOWs, oldest first; the review page decides through the SOW services."""
 
     list_display_links = None
@@ -42,15 +43,6 @@ class ApprovalQueueAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("sow.approve_sow")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         custom = [
