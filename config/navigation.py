@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
+from core.access import can_read_audit_trail
 from core.fiscal import FiscalQuarter
+from engagements.selectors import available_scopes
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -16,14 +19,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     quarter = FiscalQuarter.current()
     nav: list[dict[str, str]] = []
     if user is not None and user.is_authenticated:
-        from django.urls import reverse
-
-        from engagements.selectors import available_scopes
-
         base = reverse("engagements:pipeline")
         for key, label in available_scopes(user):
             nav.append({"key": f"pipeline:{key}", "label": label, "url": f"{base}?scope={key}"})
-        if user.is_superuser:
+        if can_read_audit_trail(user):
             nav.append({"key": "audit", "label": "Audit", "url": reverse("audit")})
         if user.is_superuser or user.has_perm("engagements.manage_em_team"):
             nav.append(

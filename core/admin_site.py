@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldError, PermissionDenied, ValidationError
 from django.db import DataError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from core import actions
 
 BAD_FILTER_MESSAGE = (
     "That filter or search could not be applied (a value is out of range or not valid), "
@@ -78,6 +79,32 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedAdminMixin:
+    """Saves and deletions made in the admin are written to the audit trail like any other change."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        previous = type(obj)._default_manager.filter(pk=obj.pk).first() if change and obj.pk else None
+        before = actions.snapshot(previous) if previous is not None else None
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        changes = actions.diff(obj, before)
+        if changes or not change:
+            actions.record(
+                actor=request.user,
+                action="changed in the admin" if change else "added in the admin",
+                obj=obj,
+                changes=changes,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        actions.record(actor=request.user, action="deleted in the admin", obj=obj)
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            actions.record(actor=request.user, action="deleted in the admin", obj=obj)
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+
 class PipelineAdminSite(admin.AdminSite):
     site_header = "PS Pipeline administration"
     site_title = "PS Pipeline admin"
@@ -88,9 +115,7 @@ class PipelineAdminSite(admin.AdminSite):
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, SafeChangeListMixin):
-            admin_class = type(admin_class.__name__, (SafeChangeListMixin, admin_class), {})
+            admin_class = type(
+                admin_class.__name__, (SafeChangeListMixin, AuditedAdminMixin, admin_class), {}
+            )
         super().register(model_or_iterable, admin_class, **options)
-
-
-class PipelineAdminConfig(AdminConfig):
-    default_site = "core.admin_site.PipelineAdminSite"

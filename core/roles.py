@@ -110,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_DIRECTORY,
         "forecasting.view_dashboard",
         "forecasting.view_capacity",
+        "core.view_auditentry",  # leadership reads everything, the audit trail included
     ],
     Role.PRACTICE_MANAGER.label: [
         *_VIEW_PIPELINE,

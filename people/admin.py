@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from core.history import HistoryAdmin
@@ -97,12 +96,12 @@ class PersonAdmin(HistoryAdmin):
         # any other way a changed role or login could arrive.
         before = Person.objects.filter(pk=obj.pk).values("role", "user_id").first() if change else None
         if before is not None:
-            if before["role"] != obj.role and not access.can_change_role(request.user, obj):
-                raise PermissionDenied(access.ROLE_NEEDS_ADMIN)
-            if before["user_id"] != obj.user_id and not access.can_link_login(request.user, obj):
-                raise PermissionDenied(access.LOGIN_NEEDS_ADMIN)
-        elif obj.user_id is not None and not access.can_link_login(request.user, obj):
-            raise PermissionDenied(access.LOGIN_NEEDS_ADMIN)
+            if before["role"] != obj.role:
+                access.can_change_role.require(request.user, obj)
+            if before["user_id"] != obj.user_id:
+                access.can_link_login.require(request.user, obj)
+        elif obj.user_id is not None:
+            access.can_link_login.require(request.user, obj)
         if change:
             # A directory edit based on the old version must now be refused (people.services.person_update).
             obj.version += 1
@@ -126,7 +125,7 @@ class PipelineUserAdmin(UserAdmin):
         if change and not access.can_change_privileges(request.user, obj):
             before = User.objects.filter(pk=obj.pk).values(*access.PRIVILEGE_FIELDS[:3]).first() or {}
             if any(before.get(name) != getattr(obj, name) for name in access.PRIVILEGE_FIELDS[:3]):
-                raise PermissionDenied(access.OWN_PRIVILEGES)
+                access.can_change_privileges.require(request.user, obj)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]

@@ -6,11 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
-from core.exceptions import Conflict
+from core import actions
 from core.roles import ADMIN_SITE_ROLES, ROLE_GROUP, ROLE_PERMISSIONS, Role
 from core.validators import NUMBER_MESSAGE, SINGLE_LINE_MESSAGE, has_control_characters, parse_decimal
 from people import access
@@ -44,7 +43,10 @@ NUMBER_MESSAGE_IN_SENTENCE = NUMBER_MESSAGE[:1].lower() + NUMBER_MESSAGE[1:]
 _LANGUAGE = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 
 
-can_edit_people = access.can_edit_people
+def _skills_in_words(rows: Iterable[PersonSkill]) -> str:
+    return (
+        ", ".join(f"{row.skill.name} {row.level}" for row in sorted(rows, key=lambda r: r.skill.name)) or "—"
+    )
 
 
 def clean_languages(value: Iterable[str] | str | None) -> list[str]:
@@ -132,8 +134,7 @@ def person_update(
     Every field is checked before anything is written; a stale `expected_version` raises Conflict.
     Changing the role of someone who logs in changes their permissions, so only an administrator may.
     """
-    if not can_edit_people(actor):
-        raise PermissionDenied("Only PS Operations edit people.")
+    access.can_edit_people.require(actor)
     errors: dict[str, list[ValidationError]] = {}
 
     def problem(field: str, message: str, code: str) -> None:
@@ -149,9 +150,7 @@ def person_update(
         problem("name", "At most 200 characters.", "max_length")
     if role not in Role.values:
         problem("role", "Choose a role.", "invalid_choice")
-    elif role != person.role and (
-        refusal := access.role_change_problem(actor, person, linked_login=person.user_id is not None)
-    ):
+    elif role != person.role and (refusal := access.role_change_problem(actor, person)):
         problem("role", refusal, "needs_admin")
     if (message := _manager_problem(person, manager)) is not None:
         problem("manager", message, "loop")
@@ -188,30 +187,41 @@ def person_update(
     if errors:
         raise ValidationError(errors)
 
-    if not Person.objects.filter(pk=person.pk, version=expected_version).update(version=F("version") + 1):
-        raise Conflict("Someone else changed this person while you were editing. Nothing was saved; reload.")
-    fresh = Person.objects.select_related("user").get(pk=person.pk)
+    fresh = actions.claim(
+        Person.objects.select_related("user"),
+        pk=person.pk,
+        expected_version=expected_version,
+        stale_message="Someone else changed this person while you were editing. Nothing was saved; reload.",
+    )
+    before = actions.snapshot(fresh)
     role_changed = fresh.role != role
     fresh.name, fresh.role, fresh.region, fresh.manager = name, role, region, manager
     fresh.languages, fresh.time_zone, fresh.active = clean_langs, time_zone, bool(active)
     fresh.weekly_capacity_hours, fresh.utilization_target = capacity, target
-    fresh._history_user = actor  # type: ignore[attr-defined]
-    fresh.save()
 
-    current = {ps.skill_id: ps for ps in PersonSkill.objects.filter(person=fresh)}
+    current = {ps.skill_id: ps for ps in PersonSkill.objects.filter(person=fresh).select_related("skill")}
+    skills_before = _skills_in_words(current.values())
     for skill_id, row in current.items():
         if skill_id not in levels:
-            row._history_user = actor  # type: ignore[attr-defined]
-            row.delete()
+            actions.delete(row, actor=actor, audit=False)
         elif row.level != levels[skill_id]:
             row.level = levels[skill_id]
-            row._history_user = actor  # type: ignore[attr-defined]
-            row.save(update_fields=["level"])
+            actions.save(
+                row, actor=actor, action="changed a skill level", update_fields=["level"], audit=False
+            )
     for skill_id, level in levels.items():
         if skill_id not in current:
             row = PersonSkill(person=fresh, skill_id=skill_id, level=level)
-            row._history_user = actor  # type: ignore[attr-defined]
-            row.save()
+            actions.save(row, actor=actor, action="", audit=False)
+    skills_after = _skills_in_words(PersonSkill.objects.filter(person=fresh).select_related("skill"))
+    skills = [{"field": "skills", "before": skills_before, "after": skills_after}]
+    actions.save(
+        fresh,
+        actor=actor,
+        action="edited the directory entry",
+        before=before,
+        also_changed=skills if skills_after != skills_before else None,
+    )
     if role_changed:
         person_sync_login_groups(person=fresh)
     return fresh

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +15,7 @@ from core import panels
 from core.exceptions import Conflict
 from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
-from people import selectors, services
+from people import access, selectors, services
 from people.filters import PersonFilter
 from people.forms import PersonForm
 from people.models import time_zone_names
@@ -24,8 +24,7 @@ PAGE_SIZE = 50
 
 
 def _check_directory(request: HtmxHttpRequest) -> None:
-    if not request.user.has_perm("people.view_directory"):
-        raise PermissionDenied("The people directory is for PS Operations and managers.")
+    access.can_use_directory.require(request.user)
 
 
 @require_GET
@@ -43,7 +42,7 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
             "page": page,
             "people": page.object_list,
             "query": query.urlencode(),
-            "can_edit": services.can_edit_people(request.user),
+            "can_edit": access.can_edit_people(request.user),
             "active_nav": "people:list",
         },
     )
@@ -58,7 +57,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "people/detail.html",
         {
             "person": person,
-            "can_edit": services.can_edit_people(request.user),
+            "can_edit": access.can_edit_people(request.user),
             "panels": panels.panels_for("person", request.user, person),
             "active_nav": "people:list",
         },
@@ -67,8 +66,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    if not services.can_edit_people(request.user):
-        raise PermissionDenied("Only PS Operations edit people.")
+    access.can_edit_people.require(request.user)
     person = selectors.person_for_directory(pk=pk)
     skills = selectors.skills()
     form = PersonForm(

@@ -1,5 +1,10 @@
+"""The Audit page reads one source — the entries every write records — with people's names and
+values in words, filters, pages, and a CSV export for administrators only."""
+
 import csv
+import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -7,69 +12,137 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements import services
+from core import actions
+from core.models import AuditEntry
+from core.roles import Role
+from people import services as people_services
+from people.forms import PersonForm
 from tests.conftest import client_for
-from tests.engagements.factories import OpportunityFactory
+from tests.people.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def changed(em, region_amer):
-    opp = OpportunityFactory(engagement_manager=em, region=region_amer, name="Acme — Migration")
-    services.opportunity_update_em_fields(
-        actor=em.user,
-        opportunity=opp,
-        expected_version=1,
-        em_confidence="Amber",
-        em_confidence_rationale="=cmd|' /C calc'!A0",
+def _edit_person(actor, person, **changes):
+    initial = PersonForm.initial_for(person)
+    values = {**initial, **changes}
+    return people_services.person_update(
+        actor=actor.user,
+        person=person,
+        expected_version=person.version,
+        name=values["name"],
+        role=values["role"],
+        region=values.get("region_obj"),
+        manager=None,
+        languages=values["languages"],
+        time_zone=values["time_zone"],
+        weekly_capacity_hours=values["weekly_capacity_hours"],
+        utilization_target=values["utilization_target"],
+        active=values["active"],
+        skill_levels={},
     )
-    return opp
 
 
-def test_audit_shows_who_changed_what(changed, admin_person, em):
+@pytest.fixture
+def ops(make_person):
+    return make_person(Role.PS_OPERATIONS, username="psops", name="Pat Ops")
+
+
+@pytest.fixture
+def engineer(db):
+    return PersonFactory(
+        role=Role.PS_ENGINEER, user=None, name="Sam Taylor", weekly_capacity_hours=Decimal("40")
+    )
+
+
+def test_a_directory_edit_is_listed_with_names_and_values_in_words(ops, engineer, admin_person):
+    _edit_person(ops, engineer, role=Role.PROJECT_MANAGER, weekly_capacity_hours=Decimal("32"))
     response = client_for(admin_person).get(reverse("audit"))
+    assert response.status_code == 200
+    row = response.context["rows"][0]
+    assert row["who"] == "Pat Ops"
+    assert row["entry"].action == "edited the directory entry"
+    assert row["kind"] == "Person"
+    assert "role: PS Engineer → Project Manager" in row["changes"]
+    assert "weekly capacity hours: 40.00 → 32.00" in row["changes"]
     body = response.content.decode()
-    assert "Acme — Migration" in body and "em.amer" in body
-    assert "em confidence: Grey → Amber" in body
-    entries = response.context["entries"]
-    assert entries == sorted(entries, key=lambda e: e.at, reverse=True)
+    assert "Sam Taylor" in body and "Pat Ops" in body and "ps_engineer" not in body
+    assert row["entry"].object_url == reverse("people:detail", args=[engineer.pk])
 
 
-def test_audit_filters(changed, admin_person):
+def test_filters_by_kind_who_day_and_words(ops, engineer, admin_person, region_amer):
+    _edit_person(ops, engineer, name="Sam T. Taylor")
+    actions.record(actor=admin_person.user, action="renamed", obj=region_amer, note="Americas, all of it")
     client = client_for(admin_person)
-    assert client.get(reverse("audit") + "?user=em.amer").context["entries"]
-    assert not client.get(reverse("audit") + "?user=nobody").context["entries"]
-    assert not client.get(reverse("audit") + "?kind=approval").context["entries"]
-    today = timezone.localdate().isoformat()
-    assert client.get(reverse("audit") + f"?since={today}&kind=opportunity").context["entries"]
-    assert not client.get(reverse("audit") + "?until=2000-01-01").context["entries"]
-    bad = client.get(reverse("audit") + "?since=not-a-date&kind=bogus")
-    assert bad.status_code == 200 and "Enter a valid date" in bad.content.decode()
+
+    def labels(query):
+        return [row["entry"].object_label for row in client.get(reverse("audit") + query).context["rows"]]
+
+    assert labels("?kind=people.person") == ["Sam T. Taylor"]
+    assert labels("?kind=people.region") == ["AMER"]
+    assert labels("?user=Pat") == ["Sam T. Taylor"]  # the person's name
+    assert labels("?user=psops") == ["Sam T. Taylor"]  # or the login
+    assert labels("?q=all+of+it") == ["AMER"]  # the note
+    today = timezone.localdate()
+    assert len(labels(f"?since={today.isoformat()}")) == 2
+    assert labels(f"?until={(today - dt.timedelta(days=1)).isoformat()}") == []
+    bad = client.get(reverse("audit") + "?since=not-a-date")
+    assert bad.status_code == 200 and "Enter a valid date" in bad.content.decode() and not bad.context["rows"]
 
 
-def test_audit_csv_export_neutralises_formulas(changed, admin_person, em):
-    from engagements.models import Opportunity
+def test_pages_of_fifty(admin_person, region_amer):
+    for n in range(60):
+        actions.record(actor=admin_person.user, action=f"looked {n}", obj=region_amer)
+    client = client_for(admin_person)
+    first = client.get(reverse("audit"))
+    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 60
+    second = client.get(reverse("audit") + "?page=2")
+    assert [row["entry"].action for row in second.context["rows"]][-1] == "looked 0"
 
-    opp = Opportunity.objects.get(pk=changed.pk)
-    opp.name = '=HYPERLINK("http://evil.example")'
-    opp._history_user = em.user
-    opp.save()
-    response = client_for(admin_person).get(reverse("audit") + "?format=csv&kind=opportunity")
+
+def test_administrators_export_csv_with_formulas_neutralised(ops, admin_person):
+    engineer = PersonFactory(role=Role.PS_ENGINEER, user=None, name='=HYPERLINK("http://evil.example")')
+    _edit_person(ops, engineer, weekly_capacity_hours=Decimal("20"))
+    response = client_for(admin_person).get(reverse("audit") + "?format=csv&kind=people.person")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:3] == ["When (UTC)", "Kind", "Who"]
-    labels = [row[4] for row in rows[1:]]
-    assert '\'=HYPERLINK("http://evil.example")' in labels
-    assert not any(label.startswith("=") for label in labels)
+    assert rows[0] == ["When (UTC)", "Kind", "Who", "Action", "Record", "Changes", "Note"]
+    assert rows[1][1:5] == [
+        "Person",
+        "Pat Ops",
+        "edited the directory entry",
+        '\'=HYPERLINK("http://evil.example")',
+    ]
+    assert "weekly capacity hours: 40.00 → 20.00" in rows[1][5]
 
 
-@pytest.mark.parametrize("who", ["em", "em_manager", "leadership", "ps_director"])
-def test_audit_is_for_administrators_only(who, em, em_manager, leadership, ps_director):
-    person = {"em": em, "em_manager": em_manager, "leadership": leadership, "ps_director": ps_director}[who]
-    assert client_for(person).get(reverse("audit")).status_code == 403
+def test_leadership_reads_the_trail_but_does_not_export_it(leadership, admin_person, region_amer):
+    actions.record(actor=admin_person.user, action="renamed", obj=region_amer)
+    client = client_for(leadership)
+    page = client.get(reverse("audit"))
+    assert page.status_code == 200 and page.context["rows"]
+    assert "Export CSV" not in page.content.decode()
+    assert client.get(reverse("audit") + "?format=csv").status_code == 403
 
 
-def test_audit_query_count_constant(admin_person, em, region_amer):
+@pytest.mark.parametrize("who", ["em", "em_manager", "ps_director"])
+def test_others_may_not_read_the_trail(who, em, em_manager, ps_director):
+    person = {"em": em, "em_manager": em_manager, "ps_director": ps_director}[who]
+    response = client_for(person).get(reverse("audit"))
+    assert response.status_code == 403
+    assert "The audit trail is for administrators and leadership." in response.content.decode()
+
+
+def test_admin_edits_are_in_the_trail(admin_person, region_amer):
+    client = client_for(admin_person)
+    url = reverse("admin:people_region_change", args=[region_amer.pk])
+    response = client.post(url, {"code": "AMER", "name": "The Americas"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_id=str(region_amer.pk), content_type__model="region")
+    assert entry.action == "changed in the admin" and entry.actor == admin_person.user
+    assert entry.changes == [{"field": "name", "before": "Americas", "after": "The Americas"}]
+
+
+def test_query_count_does_not_grow_with_entries(admin_person, ops, region_amer):
     client = client_for(admin_person)
 
     def count():
@@ -77,68 +150,11 @@ def test_audit_query_count_constant(admin_person, em, region_amer):
             assert client.get(reverse("audit")).status_code == 200
         return len(ctx.captured_queries)
 
-    first = OpportunityFactory(engagement_manager=em, region=region_amer)
-    services.opportunity_update_em_fields(
-        actor=em.user, opportunity=first, expected_version=1, em_confidence="Red", em_confidence_rationale="x"
-    )
+    engineer = PersonFactory(role=Role.PS_ENGINEER, user=None)
+    _edit_person(ops, engineer, name="First change")
     few = count()
-    for opp in OpportunityFactory.create_batch(20, engagement_manager=em, region=region_amer):
-        services.opportunity_update_em_fields(
-            actor=em.user,
-            opportunity=opp,
-            expected_version=1,
-            em_confidence="Red",
-            em_confidence_rationale="x",
-        )
+    for n in range(20):
+        person = PersonFactory(role=Role.PS_ENGINEER, user=None)
+        _edit_person(ops, person, name=f"Changed {n}")
+        actions.record(actor=admin_person.user, action="renamed", obj=region_amer)
     assert count() == few
-
-
-def test_audit_filtered_by_user_still_shows_what_changed(em, em_manager, admin_person, region_amer):
-    """The previous state may belong to another user's edit: the diff is taken against it all the same."""
-    opp = OpportunityFactory(engagement_manager=em, region=region_amer, name="Acme — Renewal")
-    services.opportunity_update_em_fields(
-        actor=em.user,
-        opportunity=opp,
-        expected_version=1,
-        em_confidence="Amber",
-        em_confidence_rationale="PO expected",
-    )
-    opp.refresh_from_db()
-    services.opportunity_update_em_fields(
-        actor=em_manager.user,
-        opportunity=opp,
-        expected_version=opp.version,
-        em_confidence="Red",
-        em_confidence_rationale="Budget frozen",
-    )
-    client = client_for(admin_person)
-    manager_entries = client.get(reverse("audit") + "?user=emm.amer&kind=opportunity").context["entries"]
-    assert [e.user for e in manager_entries] == ["emm.amer"]
-    assert "em confidence: Amber → Red" in manager_entries[0].changes
-    assert "em confidence rationale: PO expected → Budget frozen" in manager_entries[0].changes
-    em_entries = client.get(reverse("audit") + "?user=em.amer&kind=opportunity").context["entries"]
-    assert any("em confidence: Grey → Amber" in e.changes for e in em_entries)
-    # A date filter that leaves out the earlier rows keeps the diff too.
-    today = timezone.localdate().isoformat()
-    dated = client.get(reverse("audit") + f"?since={today}&kind=opportunity&q=Renewal").context["entries"]
-    assert "em confidence: Amber → Red" in dated[0].changes
-
-
-def test_audit_lists_people_rate_card_and_catalog_changes(admin_person, make_person):
-    from scoping.models import DeliveryRole
-
-    person = make_person("practice_manager", username="pm.changes")
-    person.name = "Pat Changed"
-    person._history_user = admin_person.user
-    person.save()
-    role = DeliveryRole.objects.create(
-        name="Architect", bill_rate="250.00", cost_rate="120.00", currency="USD"
-    )
-    role.bill_rate = "275.00"
-    role._history_user = admin_person.user
-    role.save()
-    client = client_for(admin_person)
-    people = client.get(reverse("audit") + "?kind=person&user=admin").context["entries"]
-    assert any(e.kind == "Person" and "name:" in e.changes and "Pat Changed" in e.changes for e in people)
-    rates = client.get(reverse("audit") + "?kind=rate_card&user=admin").context["entries"]
-    assert rates[0].kind == "Rate card" and "bill rate: 250.00 → 275.00" in rates[0].changes

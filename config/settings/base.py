@@ -20,7 +20,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "core.admin_site.PipelineAdminConfig",  # django.contrib.admin with the project's admin site
+    "core.apps.PipelineAdminConfig",  # django.contrib.admin with the project's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

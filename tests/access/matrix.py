@@ -38,7 +38,7 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "health": ("GET", rule("all", anonymous=A)),  # for load balancers and docker-compose: no login
     "logout": ("POST", dict.fromkeys(["anonymous", *LOGGED_IN], L)),
     "password_change": ("GET", rule("all")),
-    "audit": ("GET", rule("admin")),
+    "audit": ("GET", rule("leadership", "admin")),
     "password_change_done": ("GET", rule("all")),
     # engagements
     "engagements:pipeline": ("GET", rule("all")),
