@@ -10,7 +10,7 @@ from scoping.models import ScopingIssue
 
 
 def opportunity_panel(user: AnyUser, opportunity: Opportunity) -> Panel | None:
-    if not user.has_perm("scoping.view_scopingissue"):
+    if not access.can_use_scoping(user):
         return None
     issues = list(
         ScopingIssue.objects.filter(opportunity=opportunity).select_related("assignee").order_by("created_at")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,11 +34,6 @@ from scoping.forms import (
 from scoping.models import Estimate, EstimateLine, ScopingStatus
 
 
-def _require_view_perm(request: HtmxHttpRequest) -> None:
-    if not request.user.has_perm("scoping.view_scopingissue"):
-        raise PermissionDenied("Scoping issues are not part of your role.")
-
-
 def _filtered(request: HtmxHttpRequest) -> tuple[FilterForm, Any]:
     form = FilterForm(request.GET or None)
     qs = selectors.issues_for_user(request.user)
@@ -59,7 +54,7 @@ def _filtered(request: HtmxHttpRequest) -> tuple[FilterForm, Any]:
 
 @require_GET
 def issue_list(request: HtmxHttpRequest) -> HttpResponse:
-    _require_view_perm(request)
+    access.can_use_scoping.require(request.user)
     form, qs = _filtered(request)
     return render(
         request,
@@ -70,7 +65,7 @@ def issue_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def board(request: HtmxHttpRequest) -> HttpResponse:
-    _require_view_perm(request)
+    access.can_use_scoping.require(request.user)
     form, qs = _filtered(request)
     columns = selectors.board(qs)
     editable = {
@@ -92,10 +87,7 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def issue_create(request: HtmxHttpRequest, opportunity_pk: int) -> HttpResponse:
     opportunity = opportunity_selectors.opportunity_for_user(user=request.user, pk=opportunity_pk)
-    if not access.can_create_for(request.user, opportunity):
-        raise PermissionDenied(
-            "Only the opportunity's EM, their manager or an administrator may open scoping issues."
-        )
+    access.can_create_for.require(request.user, opportunity)
     form = ScopingIssueForm(
         request.POST or None,
         initial={
@@ -152,10 +144,7 @@ def issue_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def issue_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
-    if not access.can_edit(request.user, issue):
-        raise PermissionDenied(
-            "Only the assignee, the opportunity's EM, their manager or an administrator may edit."
-        )
+    access.can_edit.require(request.user, issue)
     initial = {
         "title": issue.title,
         "assignee": issue.assignee_id,
@@ -199,10 +188,7 @@ def issue_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
-    if not access.can_edit(request.user, issue):
-        raise PermissionDenied(
-            "Only the assignee, the opportunity's EM, their manager or an administrator may move it."
-        )
+    access.can_edit.require(request.user, issue)
     form = MoveForm(request.POST)
     back = safe_next_url(request, issue.get_absolute_url())
     if not form.is_valid():
@@ -222,10 +208,7 @@ def issue_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_assistance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
-    if not access.can_edit(request.user, issue):
-        raise PermissionDenied(
-            "Only the assignee, the opportunity's EM, their manager or an administrator may ask."
-        )
+    access.can_edit.require(request.user, issue)
     form = AssistanceForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say what you need help with.")
@@ -242,8 +225,7 @@ def request_assistance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ta_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
-    if not access.can_review(request.user):
-        raise PermissionDenied("Only Technical Architects review scoping issues.")
+    access.can_review.require(request.user)
     form = CommentForm(request.POST)
     decision = request.POST.get("decision")
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
@@ -273,8 +255,7 @@ def ta_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def ta_queue(request: HtmxHttpRequest) -> HttpResponse:
-    if not access.can_review(request.user):
-        raise PermissionDenied("The TA queue is for Technical Architects.")
+    access.can_use_ta_queue.require(request.user)
     return render(
         request,
         "scoping/ta_queue.html",
@@ -293,6 +274,7 @@ def ta_queue(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def estimate_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_for_user(user=request.user, pk=pk)
+    access.can_edit.require(request.user, issue)
     try:
         estimate = services.estimate_create(actor=request.user, issue=issue)
     except ValidationError as exc:
@@ -303,7 +285,8 @@ def estimate_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _estimate_context(request: HtmxHttpRequest, estimate: Estimate, **extra: Any) -> dict[str, Any]:
     lines = selectors.estimate_lines(estimate)
-    can_edit = access.can_edit(request.user, estimate.scoping_issue) and not estimate.is_frozen
+    can_manage = access.can_edit_estimate(request.user, estimate)
+    can_edit = can_manage and not estimate.is_frozen
     context = {
         "estimate": estimate,
         "issue": estimate.scoping_issue,
@@ -311,7 +294,7 @@ def _estimate_context(request: HtmxHttpRequest, estimate: Estimate, **extra: Any
         "lines": lines,
         "totals": selectors.estimate_totals(estimate, lines),
         "can_edit": can_edit,
-        "can_manage": access.can_edit(request.user, estimate.scoping_issue),
+        "can_manage": can_manage,
         "versions": list(estimate.scoping_issue.estimates.order_by("number")),
         "previous": selectors.previous_version(estimate),
         "offering_form": AddOfferingForm(currency=estimate.currency) if can_edit else None,
@@ -351,17 +334,10 @@ def estimate_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "scoping/estimate.html", _estimate_context(request, estimate))
 
 
-def _check_can_edit_estimate(request: HtmxHttpRequest, estimate: Estimate) -> None:
-    if not access.can_edit(request.user, estimate.scoping_issue):
-        raise PermissionDenied(
-            "Only the assignee, the opportunity's EM, their manager or an administrator may edit."
-        )
-
-
 @require_POST
 def estimate_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     values, changes = parse_calculator(request.POST, list(estimate.lines.values_list("pk", flat=True)))
     try:
         version = parse_integer(values["version"])
@@ -396,7 +372,7 @@ def estimate_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def estimate_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Totals for what the EM is typing (htmx); nothing is saved."""
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     values, changes = parse_calculator(request.POST, list(estimate.lines.values_list("pk", flat=True)))
     totals, errors = services.estimate_preview(
         estimate=estimate,
@@ -420,7 +396,7 @@ def estimate_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def estimate_add_offering(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     form = AddOfferingForm(request.POST, currency=estimate.currency)
     if form.is_valid():
         try:
@@ -441,7 +417,7 @@ def estimate_add_offering(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def estimate_add_line(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     form = AddLineForm(request.POST, currency=estimate.currency)
     if form.is_valid():
         data = form.cleaned_data
@@ -467,7 +443,7 @@ def estimate_add_line(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def estimate_delete_line(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     line = EstimateLine.objects.filter(pk=line_pk, estimate=estimate).first()
     if line is None:
         messages.error(request, "That line no longer exists.")
@@ -484,7 +460,7 @@ def estimate_delete_line(request: HtmxHttpRequest, pk: int, line_pk: int) -> Htt
 @require_POST
 def estimate_revise(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     form = ReviseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why you are revising the estimate.")
@@ -502,7 +478,7 @@ def estimate_revise(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _transition(request: HtmxHttpRequest, pk: int, service: Any, done: str) -> HttpResponse:
     estimate = selectors.estimate_for_user(user=request.user, pk=pk)
-    _check_can_edit_estimate(request, estimate)
+    access.can_edit_estimate.require(request.user, estimate)
     try:
         service(actor=request.user, estimate=estimate)
     except ValidationError as exc:
