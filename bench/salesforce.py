@@ -16,9 +16,9 @@ def run(n: int = 20_000, edits: int = 1_000) -> None:
 
     from engagements import services
     from engagements.models import Opportunity, PendingPush
-    from engagements.salesforce.client import SalesforceClient
-    from engagements.salesforce.pull import pull
-    from engagements.salesforce.push import push
+    from salesforce.client import SalesforceClient
+    from salesforce.pull import pull
+    from salesforce.push import push
     from tests.fakes.setup import start_fake_org
 
     org = start_fake_org()

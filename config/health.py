@@ -148,8 +148,8 @@ def check_storage() -> Result:
 def check_salesforce_sync() -> Result:
     """The last successful sync run, when the sync is on; older than HEALTH_SYNC_MAX_AGE_MINUTES
     (or none yet) is degraded."""
-    from engagements.salesforce.config import load_config
-    from engagements.salesforce.selectors import last_successful_run
+    from salesforce.config import load_config
+    from salesforce.selectors import last_successful_run
 
     config = load_config()
     if not config.enabled:

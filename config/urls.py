@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", audit, name="audit"),
     path("admin/", admin.site.urls),
     path("", include("engagements.urls")),
+    path("", include("salesforce.urls")),
     path("", include("people.urls")),
     path("", include("scoping.urls")),
     path("", include("sow.urls")),

@@ -83,8 +83,9 @@ def can_assign_em(user: AnyUser, opportunity: Opportunity) -> bool:
     return in_region or _manages_em_of(user, person, opportunity)
 
 
-def can_run_salesforce_sync(user: AnyUser) -> bool:
-    """Sync now and the sync health page: administrators, or anyone given run_salesforce_sync."""
+def can_retry_pending_push(user: AnyUser) -> bool:
+    """Send failed outbox rows to Salesforce again: administrators, or whoever may start a sync
+    (the salesforce app's run_salesforce_sync permission)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return bool(user.is_superuser or user.has_perm("engagements.run_salesforce_sync"))
+    return bool(user.is_superuser or user.has_perm("salesforce.run_salesforce_sync"))

@@ -67,12 +67,3 @@ class RiskForm(forms.ModelForm):
 class RiskEditForm(RiskForm):
     class Meta(RiskForm.Meta):
         fields = ["description", "severity", "mitigation", "owner", "status"]
-
-
-class ConflictResolveForm(forms.Form):
-    """Keep the PS Pipeline value or take Salesforce's for one sync conflict."""
-
-    choice = forms.ChoiceField(
-        choices=[("mine", "Keep mine"), ("salesforce", "Take Salesforce's")],
-        error_messages={"invalid_choice": "Choose to keep your value or take Salesforce's."},
-    )

@@ -1,4 +1,5 @@
-"""Every write to opportunities and risks. Views, admin actions, tasks and commands call these."""
+"""Every write to opportunities, risks and the outbox of EM-field changes for Salesforce. Views, admin
+actions, tasks and commands call these."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import Conflict
+from core.types import AnyUser
 from core.validators import clean_single_line
 from engagements import access
 from engagements.models import (
@@ -306,3 +308,17 @@ def risk_close(*, actor: User, risk: Risk) -> Risk:
     risk._history_user = actor  # type: ignore[attr-defined]
     risk.save()
     return risk
+
+
+def pending_push_retry(*, actor: AnyUser, push_ids: list[int]) -> int:
+    """Send failed (or waiting) pushes again on the next sync run, e.g. after fixing a person's
+    Salesforce user id or the picklist. Administrators only; returns how many were requeued."""
+    if not access.can_retry_pending_push(actor):
+        raise PermissionDenied("Only an administrator may retry Salesforce pushes.")
+    return PendingPush.objects.filter(pk__in=push_ids).update(
+        status=PendingPush.Status.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        last_error="",
+        updated_at=timezone.now(),
+    )

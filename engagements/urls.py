@@ -15,8 +15,3 @@ urlpatterns = [
     path("risks/<int:pk>/edit/", views.risk_edit, name="risk_edit"),
     path("risks/<int:pk>/close/", views.risk_close, name="risk_close"),
 ]
-
-urlpatterns += [
-    path("sync-conflicts/<int:pk>/resolve/", views.sync_conflict_resolve, name="sync_conflict_resolve"),
-    path("salesforce/sync-now/", views.salesforce_sync_now, name="salesforce_sync_now"),
-]

@@ -22,16 +22,12 @@ from engagements import access, selectors, services
 from engagements.filters import SORTS, PipelineFilter
 from engagements.forms import (
     AssignEmForm,
-    ConflictResolveForm,
     EmFieldsForm,
     RiskEditForm,
     RiskForm,
     VersionForm,
 )
 from engagements.models import Opportunity
-from engagements.salesforce import conflicts as sync_conflicts
-from engagements.salesforce import selectors as sync_selectors
-from engagements.salesforce import sync
 from people.selectors import engagement_managers
 
 
@@ -284,8 +280,6 @@ def _detail_context(request: HtmxHttpRequest, opportunity: Opportunity, **extra:
         "risk_form": RiskForm() if can_edit else None,
         "risks": list(selectors.opportunity_risks(opportunity=opportunity)),
         "timeline": list(selectors.confidence_timeline(opportunity=opportunity)),
-        "pending_push": selectors.pending_push_for(opportunity=opportunity),
-        "sync_state": sync_selectors.opportunity_sync_state(opportunity=opportunity),
         "em_candidates": list(engagement_managers())
         if access.can_assign_em(request.user, opportunity)
         else [],
@@ -359,53 +353,6 @@ def risk_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     services.risk_close(actor=request.user, risk=risk)
     messages.success(request, "Risk closed.")
     return redirect(risk.opportunity)
-
-
-# --- Salesforce sync: conflict resolution on the opportunity page, and Sync now --------------------
-
-
-@require_POST
-def sync_conflict_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    conflict = sync_selectors.conflict_for_user(user=request.user, pk=pk)
-    opportunity = conflict.opportunity
-    if not access.can_edit_em_fields(request.user, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may resolve a sync conflict."
-        )
-    form = ConflictResolveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose to keep your value or take Salesforce's.")
-        return redirect(opportunity)
-    try:
-        resolved = sync_conflicts.sync_conflict_resolve(
-            actor=request.user, conflict=conflict, choice=form.cleaned_data["choice"]
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        if resolved.resolution == resolved.Resolution.KEEP_LOCAL:
-            messages.success(
-                request, f"Kept your {resolved.get_field_display()}; it goes to Salesforce on the next sync."
-            )
-        else:
-            messages.success(request, f"Took Salesforce's {resolved.get_field_display()}.")
-    return redirect(opportunity)
-
-
-@require_POST
-def salesforce_sync_now(request: HtmxHttpRequest) -> HttpResponse:
-    if not access.can_run_salesforce_sync(request.user):
-        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
-    back = safe_next_url(request, reverse("admin:engagements_syncrun_health"))
-    try:
-        sync.salesforce_sync_request(actor=request.user, full=request.POST.get("full") == "1")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Salesforce sync started; its run appears below when it finishes.")
-    return HttpResponseRedirect(back)
 
 
 @require_GET

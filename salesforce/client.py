@@ -24,8 +24,8 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
 
-from engagements.salesforce.config import AuthFlow, SalesforceConfig, load_config
-from engagements.salesforce.errors import (
+from salesforce.config import AuthFlow, SalesforceConfig, load_config
+from salesforce.errors import (
     SalesforceAuthError,
     SalesforceNotConfigured,
     SalesforceRateLimited,

@@ -11,10 +11,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from engagements import access
-from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, SyncConflict
+from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush
 from engagements.services import validate_scoping_link
 from people.models import Person
+from salesforce import access
+from salesforce.models import SyncConflict
 
 KEEP_MINE = "mine"
 TAKE_SALESFORCE = "salesforce"
@@ -100,7 +101,7 @@ def sync_conflict_resolve(*, actor: User, conflict: SyncConflict, choice: str) -
     if locked is None:
         raise ValidationError("That conflict no longer exists.", code="missing")
     opportunity = Opportunity.objects.select_related("engagement_manager").get(pk=locked.opportunity_id)
-    if not access.can_edit_em_fields(actor, opportunity):
+    if not access.can_resolve_sync_conflict(actor, opportunity):
         raise PermissionDenied(
             "Only the assigned EM, their manager or an administrator may resolve a sync conflict."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from engagements.salesforce.config import SalesforceConfig
+from salesforce.config import SalesforceConfig
 
 
 class SalesforceError(Exception):

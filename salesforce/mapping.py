@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 
 from engagements.models import Confidence, Opportunity
-from engagements.salesforce.config import EM_FIELD_KEYS, SalesforceConfig
+from salesforce.config import EM_FIELD_KEYS, SalesforceConfig
 
 SOBJECT = "Opportunity"
 

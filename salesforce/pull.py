@@ -20,26 +20,19 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from engagements.models import (
-    Account,
-    Confidence,
-    ConfidenceEvent,
-    Opportunity,
-    PendingPush,
-    SyncConflict,
-    SyncCursor,
-)
-from engagements.salesforce.client import SalesforceClient
-from engagements.salesforce.config import EM_FIELD_KEYS, SalesforceConfig
-from engagements.salesforce.mapping import (
+from engagements.models import Account, Confidence, ConfidenceEvent, Opportunity, PendingPush
+from engagements.services import validate_scoping_link
+from people.models import Person
+from salesforce.client import SalesforceClient
+from salesforce.config import EM_FIELD_KEYS, SalesforceConfig
+from salesforce.mapping import (
     COMMERCIAL_FIELDS,
     PulledOpportunity,
     build_opportunity_query,
     local_em_value,
     parse_record,
 )
-from engagements.services import validate_scoping_link
-from people.models import Person
+from salesforce.models import SyncConflict, SyncCursor
 
 logger = logging.getLogger(__name__)
 

@@ -15,17 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from core.types import AnyUser
-from engagements import access
-from engagements.models import Opportunity, PendingPush, SyncConflict, SyncCursor
-from engagements.salesforce.client import SalesforceClient
-from engagements.salesforce.config import EM_FIELD_KEYS, SalesforceConfig
-from engagements.salesforce.errors import (
+from engagements.models import Opportunity, PendingPush
+from salesforce.client import SalesforceClient
+from salesforce.config import EM_FIELD_KEYS, SalesforceConfig
+from salesforce.errors import (
     RETRYABLE_RECORD_ERRORS,
     SalesforceError,
     SalesforceRateLimited,
@@ -33,8 +30,9 @@ from engagements.salesforce.errors import (
     SalesforceUnavailable,
     backoff_seconds,
 )
-from engagements.salesforce.mapping import SOBJECT, salesforce_value
-from engagements.salesforce.pull import CURSOR_NAME
+from salesforce.mapping import SOBJECT, salesforce_value
+from salesforce.models import SyncConflict, SyncCursor
+from salesforce.pull import CURSOR_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -324,17 +322,3 @@ def _fail_chunk(chunk: list[_Outgoing], message: str, result: PushResult) -> Non
                 next_attempt_at=None,
                 last_error=message[:2000],
             )
-
-
-def pending_push_retry(*, actor: AnyUser, push_ids: list[int]) -> int:
-    """Send failed (or waiting) pushes again on the next run, e.g. after fixing a person's
-    Salesforce user id or the picklist. Administrators only; returns how many were requeued."""
-    if not access.can_run_salesforce_sync(actor):
-        raise PermissionDenied("Only an administrator may retry Salesforce pushes.")
-    return PendingPush.objects.filter(pk__in=push_ids).update(
-        status=PendingPush.Status.PENDING,
-        attempts=0,
-        next_attempt_at=None,
-        last_error="",
-        updated_at=timezone.now(),
-    )

@@ -9,13 +9,15 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from core.types import AnyUser
-from engagements import access
-from engagements.models import Opportunity, PendingPush, SyncConflict, SyncCursor, SyncRun
-from engagements.salesforce.config import SalesforceConfig, load_config
-from engagements.salesforce.pull import CURSOR_NAME, pull_query
-from engagements.salesforce.schedule import SCHEDULE_NAME
+from engagements.models import Opportunity, PendingPush
+from salesforce import access
+from salesforce.config import SalesforceConfig, load_config
+from salesforce.models import SyncConflict, SyncCursor, SyncRun
+from salesforce.pull import CURSOR_NAME, pull_query
+from salesforce.schedule import SCHEDULE_NAME
 
 
 @dataclass
@@ -47,8 +49,6 @@ def last_successful_run() -> SyncRun | None:
 
 def sync_health(*, run_limit: int = 20, list_limit: int = 50) -> SyncHealth:
     """Configuration status, recent runs, the outbox and open conflicts, for administrators."""
-    from django_celery_beat.models import PeriodicTask
-
     config = load_config()
     now = timezone.now()
     cursor = SyncCursor.objects.filter(name=CURSOR_NAME).first()
@@ -131,6 +131,6 @@ def conflict_for_user(*, user: AnyUser, pk: int) -> SyncConflict:
         .filter(pk=pk)
         .first()
     )
-    if conflict is None or not access.can_view(user, conflict.opportunity):
+    if conflict is None or not access.can_view_sync_conflicts(user, conflict.opportunity):
         raise Http404("No such conflict.")
     return conflict

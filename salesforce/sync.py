@@ -1,5 +1,5 @@
 """One sync run: pull, then push, under a lock so two runs never overlap, logged as a SyncRun.
-The Celery task, `manage.py sync_salesforce` and the Sync now button all come through here."""
+The Celery task (which Sync now queues) and `manage.py sync_salesforce` both come through here."""
 
 from __future__ import annotations
 
@@ -9,25 +9,21 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.types import AnyUser
-from engagements import access
-from engagements.models import SyncCursor, SyncRun
-from engagements.salesforce.client import SalesforceClient
-from engagements.salesforce.config import SalesforceConfig, load_config
-from engagements.salesforce.errors import (
+from salesforce.client import SalesforceClient
+from salesforce.config import SalesforceConfig, load_config
+from salesforce.errors import (
     SalesforceError,
     SalesforceNotConfigured,
     SalesforceRateLimited,
     SalesforceUnavailable,
     backoff_seconds,
 )
-from engagements.salesforce.pull import CURSOR_NAME, PullResult, pull, sync_cursor
-from engagements.salesforce.push import PushResult, push
+from salesforce.models import SyncCursor, SyncRun
+from salesforce.pull import CURSOR_NAME, PullResult, pull, sync_cursor
+from salesforce.push import PushResult, push
 
 logger = logging.getLogger(__name__)
 
@@ -193,20 +189,3 @@ def salesforce_sync_run(
         stopped, SalesforceRateLimited
     )
     return SyncRunResult(run=run, retry_later=retry_later)
-
-
-def salesforce_sync_request(*, actor: AnyUser, full: bool = False) -> None:
-    """Sync now: administrators (or holders of run_salesforce_sync) queue a run straight away."""
-    if not access.can_run_salesforce_sync(actor):
-        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
-    config = load_config()
-    if not config.enabled:
-        raise ValidationError(
-            "The Salesforce sync is off: " + " ".join(config.problems), code="not_configured"
-        )
-    from engagements.tasks import salesforce_sync
-
-    actor_id = actor.pk
-    transaction.on_commit(
-        lambda: salesforce_sync.delay(trigger=SyncRun.Trigger.MANUAL, actor_id=actor_id, full=full)
-    )

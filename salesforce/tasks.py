@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call the services."""
+"""Celery tasks: thin wrappers that take ids and run the sync."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 from celery import Task, shared_task
 from django.contrib.auth import get_user_model
 
-from engagements.models import SyncRun
-from engagements.salesforce.config import load_config
-from engagements.salesforce.errors import SalesforceNotConfigured, backoff_seconds
-from engagements.salesforce.sync import salesforce_sync_run
+from salesforce.config import load_config
+from salesforce.errors import SalesforceNotConfigured, backoff_seconds
+from salesforce.models import SyncRun
+from salesforce.sync import salesforce_sync_run
 
 logger = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ def test_opportunity_list_refuses_absurd_filters_with_a_message(query, admin_per
         ("admin:django_celery_beat_clockedschedule_changelist", "clocked_time__year=0"),
         ("admin:django_celery_beat_clockedschedule_changelist", "clocked_time__year=99999999999999999999"),
         ("admin:forecasting_exchangerate_changelist", "effective_date__year=9999"),
-        ("admin:engagements_syncrun_changelist", "started_at__year=0"),
+        ("admin:salesforce_syncrun_changelist", "started_at__year=0"),
         ("admin:auth_user_changelist", "q=%00"),
         ("admin:axes_accessattempt_changelist", "attempt_time__year=99999999999999999999"),
     ],

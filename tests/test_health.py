@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from config.health import recent_report
 from core.roles import Role
-from engagements.models import SyncRun
 from forecasting.models import ForecastSnapshot
 from forecasting.services import week_of
+from salesforce.models import SyncRun
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_BROKER = os.environ.get("CELERY_BROKER_URL", "")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "core",
     "people",
     "engagements",
+    "salesforce",  # beside scoping and the rest: uses engagements and people, used by none of them
     "scoping",
     "sow",
     "forecasting",
@@ -168,7 +169,7 @@ configure_structlog()
 TA_REVIEW_THRESHOLD = env("TA_REVIEW_THRESHOLD", default="50000")
 
 # --- Salesforce sync -------------------------------------------------------------------------------
-# Off until credentials are set (see engagements/salesforce/config.py for how the flow is chosen).
+# Off until credentials are set (see salesforce/config.py for how the flow is chosen).
 # Every value is read at call time, so tests and the admin see changes without a restart.
 SALESFORCE_LOGIN_URL = env("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="62.0")

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from core.roles import Role
-from engagements.models import SyncConflict
+from salesforce.models import SyncConflict
 from scoping import services as scoping_services
 from sow import services as sow_services
 from sow.models import SowDocument
@@ -107,9 +107,10 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     """So that every admin change / history page has an object to open."""
     from django_celery_beat.models import ClockedSchedule, SolarSchedule
 
-    from engagements.models import ConfidenceEvent, SyncCursor, SyncRun
+    from engagements.models import ConfidenceEvent
     from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
     from people.models import Skill
+    from salesforce.models import SyncCursor, SyncRun
     from scoping.models import TaReview
     from sow.models import MarginTarget, SowTemplate
 

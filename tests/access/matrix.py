@@ -50,8 +50,9 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "engagements:risk_add": ("POST", rule(*EM_SIDE)),
     "engagements:risk_edit": ("GET", rule(*EM_SIDE)),
     "engagements:risk_close": ("POST", rule(*EM_SIDE)),
-    "engagements:sync_conflict_resolve": ("POST", rule(*EM_SIDE)),
-    "engagements:salesforce_sync_now": ("POST", rule("admin")),
+    # salesforce
+    "salesforce:conflict_resolve": ("POST", rule(*EM_SIDE)),
+    "salesforce:sync_now": ("POST", rule("admin")),
     # people
     "people:list": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
     "people:detail": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
@@ -133,7 +134,7 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
     # asked as the Person form's "manager" field does: staff who may view people
     "admin:autocomplete": ("GET", admin_rule("ps_director", "practice_manager", "ps_operations", "admin")),
     "admin:auth_user_password_change": ("GET", admin_rule("admin")),
-    "admin:engagements_syncrun_health": ("GET", admin_rule("admin")),
+    "admin:salesforce_syncrun_health": ("GET", admin_rule("admin")),
     "admin:sow_approvalqueueitem_review": ("GET", admin_rule("ps_director", "admin")),
     "admin:forecasting_bookingsplan_import": ("GET", admin_rule("ps_director", "admin")),
     "admin:forecasting_forecastsnapshot_take": ("POST", admin_rule("admin")),
@@ -249,27 +250,6 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": (),
         "history": ("admin",),
     },
-    "engagements_syncconflict": {
-        "changelist": ("admin",),
-        "add": (),
-        "change": ("admin",),
-        "delete": (),
-        "history": ("admin",),
-    },
-    "engagements_synccursor": {
-        "changelist": ("admin",),
-        "add": (),
-        "change": ("admin",),
-        "delete": (),
-        "history": ("admin",),
-    },
-    "engagements_syncrun": {
-        "changelist": ("admin",),
-        "add": (),
-        "change": ("admin",),
-        "delete": (),
-        "history": ("admin",),
-    },
     "forecasting_bookingsplan": {
         "changelist": ("ps_director", "admin"),
         "add": ("ps_director", "admin"),
@@ -311,6 +291,27 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "change": ("ps_operations", "admin"),
         "delete": ("admin",),
         "history": ("ps_operations", "admin"),
+    },
+    "salesforce_syncconflict": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "salesforce_synccursor": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "salesforce_syncrun": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
     },
     "scoping_deliveryrole": {
         "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
@@ -387,8 +388,8 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "engagements:risk_add": EM_SIDE,
     "engagements:risk_edit": EM_SIDE,
     "engagements:risk_close": EM_SIDE,
-    "engagements:sync_conflict_resolve": EM_SIDE,
-    "engagements:salesforce_sync_now": ("admin",),
+    "salesforce:conflict_resolve": EM_SIDE,
+    "salesforce:sync_now": ("admin",),
     "people:edit": ("ps_operations", "admin"),
     "scoping:create": EM_SIDE,
     "scoping:edit": EM_SIDE,
@@ -434,7 +435,7 @@ ADMIN_READS_ON_POST = (
     "admin:app_list",
     "admin:view_on_site",
     "admin:autocomplete",
-    "admin:engagements_syncrun_health",
+    "admin:salesforce_syncrun_health",
     "admin:password_change_done",
 )
 
@@ -489,13 +490,13 @@ ADMIN_WRITES: dict[str, dict[str, object]] = {
         "actions": {"delete_selected": ("admin",)},
     },
     "engagements_pendingpush": {**_NOBODY, "actions": {"retry_push": ("admin",)}},
-    "engagements_syncconflict": {
+    "core_emailfailure": _NOBODY,
+    "salesforce_syncconflict": {
         **_NOBODY,
         "actions": {"keep_local": ("admin",), "take_salesforce": ("admin",)},
     },
-    "core_emailfailure": _NOBODY,
-    "engagements_synccursor": _NOBODY,
-    "engagements_syncrun": _NOBODY,
+    "salesforce_synccursor": _NOBODY,
+    "salesforce_syncrun": _NOBODY,
     "forecasting_bookingsplan": {
         "add": ("ps_director", "admin"),
         "change": ("ps_director", "admin"),

@@ -72,7 +72,7 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
     by_name = {
         "engagements:risk_edit": {"pk": w["risk"].pk},
         "engagements:risk_close": {"pk": w["risk"].pk},
-        "engagements:sync_conflict_resolve": {"pk": w["conflict"].pk},
+        "salesforce:conflict_resolve": {"pk": w["conflict"].pk},
         "people:detail": {"pk": w["person"].pk},
         "people:edit": {"pk": w["person"].pk},
         "scoping:create": {"opportunity_pk": w["opportunity"].pk},

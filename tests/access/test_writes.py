@@ -75,7 +75,7 @@ SOURCE_PAGE = {
     "engagements:assign": ("engagements:detail", "opportunity"),
     "engagements:risk_add": ("engagements:detail", "opportunity"),
     "engagements:risk_close": ("engagements:detail", "opportunity"),
-    "engagements:sync_conflict_resolve": ("engagements:detail", "opportunity"),
+    "salesforce:conflict_resolve": ("engagements:detail", "opportunity"),
     "scoping:move": ("scoping:detail", "issue"),
     "scoping:request_assistance": ("scoping:detail", "issue"),
     "scoping:ta_decide": ("scoping:detail", "issue"),
@@ -135,7 +135,7 @@ EXTRA: dict[str, dict[str, Any]] = {
         "overlap_hours": "4",
     },
     "sow:assignment_add": {"person": lambda w: w["engineer2"].pk, "hours_per_week": "10"},
-    "engagements:salesforce_sync_now": {},
+    "salesforce:sync_now": {},
     "password_change": {},
     "admin:sow_approvalqueueitem_review": {"decision": "approve", "comment": "Fine"},
 }
@@ -148,7 +148,7 @@ NO_WRITE = {
     "admin:logout",
     "admin:password_change",
     "scoping:estimate_preview",
-    "engagements:salesforce_sync_now",
+    "salesforce:sync_now",
     "sow:create",  # the issue already has its SOW
     "sow:assignment_confirm",  # confirming needs a signed SOW
     "admin:sow_approvalqueueitem_review",  # the world's version is a draft, not submitted

@@ -61,8 +61,8 @@ def _assign(em_manager, em, unassigned, target):
 def _sync_now(admin_person, settings, target):
     settings.SALESFORCE_CONSUMER_KEY = ""
     settings.SALESFORCE_AUTH_FLOW = ""
-    response = client_for(admin_person).post(reverse("engagements:salesforce_sync_now"), {"next": target})
-    return response, reverse("admin:engagements_syncrun_health")
+    response = client_for(admin_person).post(reverse("salesforce:sync_now"), {"next": target})
+    return response, reverse("admin:salesforce_syncrun_health")
 
 
 @pytest.fixture

@@ -191,3 +191,34 @@ def test_risk_changes_refused_for_leadership(leadership, opp):
 
 def test_amount_is_decimal(opp):
     assert Opportunity.objects.get(pk=opp.pk).amount == Decimal("100000.00")
+
+
+def _failed_push(opp):
+    return PendingPush.objects.create(
+        opportunity=opp,
+        fields=["em_confidence"],
+        status=PendingPush.Status.FAILED,
+        attempts=4,
+        last_error="No",
+    )
+
+
+def test_retrying_a_failed_push_is_refused_to_an_em(em, opp):
+    push = _failed_push(opp)
+    with pytest.raises(PermissionDenied):
+        services.pending_push_retry(actor=em.user, push_ids=[push.pk])
+    push.refresh_from_db()
+    assert (push.status, push.attempts) == ("failed", 4)
+
+
+def test_whoever_may_run_the_sync_may_retry_a_failed_push(make_person, opp):
+    from django.contrib.auth.models import Permission
+
+    operator = make_person(Role.PS_OPERATIONS, username="sync.operator")
+    operator.user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="salesforce", codename="run_salesforce_sync")
+    )
+    push = _failed_push(opp)
+    assert services.pending_push_retry(actor=operator.user, push_ids=[push.pk]) == 1
+    push.refresh_from_db()
+    assert (push.status, push.attempts, push.last_error) == ("pending", 0, "")

@@ -171,7 +171,7 @@ def main(argv: list[str]) -> None:
         print(f"  Salesforce-side change waiting for the first pull: {note}")
     print(
         "\nPoint PS Pipeline at it — put these in .env (or export them) and restart `make run`,\n"
-        "then log in as admin and press Sync now on /admin/engagements/syncrun/health/:\n"
+        "then log in as admin and press Sync now on /admin/salesforce/syncrun/health/:\n"
     )
     print(f"SALESFORCE_LOGIN_URL={fake.url}")
     print(f"SALESFORCE_CA_BUNDLE={fake.ca_path}")

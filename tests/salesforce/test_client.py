@@ -3,9 +3,9 @@ expired session, retries, and the configuration that keeps the sync off until it
 
 import pytest
 
-from engagements.salesforce.client import SalesforceClient
-from engagements.salesforce.config import load_config
-from engagements.salesforce.errors import (
+from salesforce.client import SalesforceClient
+from salesforce.config import load_config
+from salesforce.errors import (
     SalesforceAuthError,
     SalesforceNotConfigured,
     SalesforceRateLimited,

@@ -11,21 +11,14 @@ from django.utils import timezone
 
 from core.roles import Role
 from engagements import selectors, services
-from engagements.models import (
-    Account,
-    ConfidenceEvent,
-    Opportunity,
-    PendingPush,
-    SyncConflict,
-    SyncCursor,
-    SyncRun,
-)
-from engagements.salesforce import conflicts
-from engagements.salesforce import push as push_module
-from engagements.salesforce.client import SalesforceClient
-from engagements.salesforce.errors import SalesforceNotConfigured
-from engagements.salesforce.mapping import soql_datetime
-from engagements.salesforce.sync import salesforce_sync_run, sync_lock_acquire, sync_lock_release
+from engagements.models import Account, ConfidenceEvent, Opportunity, PendingPush
+from salesforce import conflicts
+from salesforce import push as push_module
+from salesforce.client import SalesforceClient
+from salesforce.errors import SalesforceNotConfigured
+from salesforce.mapping import soql_datetime
+from salesforce.models import SyncConflict, SyncCursor, SyncRun
+from salesforce.sync import salesforce_sync_run, sync_lock_acquire, sync_lock_release
 from tests.engagements.factories import OpportunityFactory
 from tests.fakes.fake_salesforce import now as sf_now
 
@@ -528,7 +521,7 @@ def test_a_record_that_stays_locked_is_given_up_after_the_max_attempts(synced, e
     push = PendingPush.objects.get()
     assert push.status == "failed" and push.attempts == 3
     assert push.last_error.startswith("Gave up after 3 attempts: UNABLE_TO_LOCK_ROW")
-    push_module.pending_push_retry(actor=User_admin(), push_ids=[push.pk])
+    services.pending_push_retry(actor=User_admin(), push_ids=[push.pk])
     fake.fail_records([OPP], times=0)
     sync()
     assert not PendingPush.objects.exists()

@@ -10,9 +10,10 @@ from django.conf import settings as django_settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.celery import app
-from engagements.models import Opportunity, SyncRun
-from engagements.salesforce.schedule import SCHEDULE_NAME, TASK_NAME, ensure_sync_schedule
-from engagements.tasks import salesforce_sync
+from engagements.models import Opportunity
+from salesforce.models import SyncRun
+from salesforce.schedule import SCHEDULE_NAME, TASK_NAME, ensure_sync_schedule
+from salesforce.tasks import salesforce_sync
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from engagements.models import Opportunity, PendingPush, SyncConflict, SyncRun
+from core.roles import Role
+from engagements.models import Opportunity, PendingPush
+from salesforce.models import SyncConflict, SyncRun
 from tests.conftest import client_for
-from tests.engagements.test_salesforce_sync import EM_USER, OPP, edit, link, sync
+from tests.salesforce.test_sync import EM_USER, OPP, edit, link, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def conflict(fake_sf, em):
 
 
 def _resolve(client, conflict, choice="mine"):
-    return client.post(reverse("engagements:sync_conflict_resolve", args=[conflict.pk]), {"choice": choice})
+    return client.post(reverse("salesforce:conflict_resolve", args=[conflict.pk]), {"choice": choice})
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,7 @@ def test_take_salesforce_from_the_page(conflict, em, fake_sf):
 @pytest.mark.parametrize("data", [{"choice": "both"}, {"choice": ""}, {}, {"choice": "<script>"}])
 def test_bad_input_changes_nothing_and_says_why(conflict, em, data):
     client = client_for(em)
-    response = client.post(reverse("engagements:sync_conflict_resolve", args=[conflict.pk]), data)
+    response = client.post(reverse("salesforce:conflict_resolve", args=[conflict.pk]), data)
     assert response.status_code == 302
     conflict.refresh_from_db()
     assert conflict.status == "open"
@@ -100,12 +102,10 @@ def test_resolving_twice_is_refused_with_a_message(conflict, em):
 def test_unknown_conflict_is_404_and_get_is_405(conflict, em):
     client = client_for(em)
     assert (
-        client.post(
-            reverse("engagements:sync_conflict_resolve", args=[999999]), {"choice": "mine"}
-        ).status_code
+        client.post(reverse("salesforce:conflict_resolve", args=[999999]), {"choice": "mine"}).status_code
         == 404
     )
-    assert client.get(reverse("engagements:sync_conflict_resolve", args=[conflict.pk])).status_code == 405
+    assert client.get(reverse("salesforce:conflict_resolve", args=[conflict.pk])).status_code == 405
 
 
 def test_the_opportunity_page_shows_both_values_and_the_choice(conflict, em, leadership):
@@ -137,18 +137,34 @@ def test_sync_now_for_an_administrator_runs_a_sync(fake_sf, admin_person, django
     fake_sf.load_generated(3)
     client = client_for(admin_person)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("engagements:salesforce_sync_now"))
+        response = client.post(reverse("salesforce:sync_now"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:engagements_syncrun_health")
+    assert response["Location"] == reverse("admin:salesforce_syncrun_health")
     run = SyncRun.objects.get()
     assert (run.trigger, run.started_by, run.created) == ("manual", admin_person.user, 3)
+
+
+def test_sync_now_for_a_holder_of_run_salesforce_sync(
+    fake_sf, make_person, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    operator = make_person(Role.PS_OPERATIONS, username="sync.operator")
+    operator.user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="salesforce", codename="run_salesforce_sync")
+    )
+    fake_sf.load_generated(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(operator).post(reverse("salesforce:sync_now"))
+    assert response.status_code == 302
+    assert SyncRun.objects.get().started_by == operator.user
 
 
 @pytest.mark.parametrize("role", ["em", "em_manager", "leadership", "ps_director"])
 def test_sync_now_is_refused_to_everyone_else(fake_sf, request, role, django_capture_on_commit_callbacks):
     client = client_for(request.getfixturevalue(role))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("engagements:salesforce_sync_now"))
+        response = client.post(reverse("salesforce:sync_now"))
     assert response.status_code == 403
     assert not SyncRun.objects.exists()
 
@@ -157,19 +173,19 @@ def test_sync_now_when_off_says_why(settings, admin_person):
     settings.SALESFORCE_CONSUMER_KEY = ""
     settings.SALESFORCE_AUTH_FLOW = ""
     client = client_for(admin_person)
-    response = client.post(reverse("engagements:salesforce_sync_now"), {"next": "https://evil.example.com/"})
-    assert response["Location"] == reverse("admin:engagements_syncrun_health")
+    response = client.post(reverse("salesforce:sync_now"), {"next": "https://evil.example.com/"})
+    assert response["Location"] == reverse("admin:salesforce_syncrun_health")
     html = client.get(response["Location"]).content.decode()
     assert "The Salesforce sync is off" in html
     assert not SyncRun.objects.exists()
 
 
 def test_sync_now_needs_post(admin_person):
-    assert client_for(admin_person).get(reverse("engagements:salesforce_sync_now")).status_code == 405
+    assert client_for(admin_person).get(reverse("salesforce:sync_now")).status_code == 405
 
 
 def test_health_page_shows_configuration_runs_and_outbox(conflict, admin_person):
-    html = client_for(admin_person).get(reverse("admin:engagements_syncrun_health")).content.decode()
+    html = client_for(admin_person).get(reverse("admin:salesforce_syncrun_health")).content.decode()
     assert "Sync is on" in html
     assert 'data-testid="sync-now"' in html
     assert "1 open conflict" in html
@@ -181,14 +197,14 @@ def test_health_page_shows_configuration_runs_and_outbox(conflict, admin_person)
 def test_health_page_explains_why_the_sync_is_off(settings, admin_person):
     settings.SALESFORCE_CONSUMER_KEY = ""
     settings.SALESFORCE_AUTH_FLOW = ""
-    html = client_for(admin_person).get(reverse("admin:engagements_syncrun_health")).content.decode()
+    html = client_for(admin_person).get(reverse("admin:salesforce_syncrun_health")).content.decode()
     assert "Sync is off." in html
     assert "No Salesforce credentials are set" in html
 
 
 @pytest.mark.parametrize("role", ["em", "leadership"])
 def test_health_page_is_for_administrators(request, role):
-    response = client_for(request.getfixturevalue(role)).get(reverse("admin:engagements_syncrun_health"))
+    response = client_for(request.getfixturevalue(role)).get(reverse("admin:salesforce_syncrun_health"))
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
 
@@ -196,10 +212,10 @@ def test_health_page_is_for_administrators(request, role):
 @pytest.mark.parametrize(
     "name",
     [
-        "admin:engagements_syncrun_changelist",
-        "admin:engagements_syncconflict_changelist",
+        "admin:salesforce_syncrun_changelist",
+        "admin:salesforce_syncconflict_changelist",
         "admin:engagements_pendingpush_changelist",
-        "admin:engagements_synccursor_changelist",
+        "admin:salesforce_synccursor_changelist",
     ],
 )
 def test_admin_lists_render(conflict, admin_person, name):
@@ -228,7 +244,7 @@ def test_admin_retry_action_requeues_a_failed_push(fake_sf, em, admin_person):
 
 def test_admin_conflict_action_resolves_through_the_service(conflict, admin_person, fake_sf):
     client_for(admin_person).post(
-        reverse("admin:engagements_syncconflict_changelist"),
+        reverse("admin:salesforce_syncconflict_changelist"),
         {"action": "take_salesforce", "_selected_action": [conflict.pk]},
     )
     conflict.refresh_from_db()

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from engagements.models import SyncRun
-from engagements.salesforce.config import load_config
-from engagements.salesforce.errors import SalesforceNotConfigured
-from engagements.salesforce.pull import pull_query
-from engagements.salesforce.sync import salesforce_sync_run
+from salesforce.config import load_config
+from salesforce.errors import SalesforceNotConfigured
+from salesforce.models import SyncRun
+from salesforce.pull import pull_query
+from salesforce.sync import salesforce_sync_run
 
 
 class Command(BaseCommand):

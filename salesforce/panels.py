@@ -1,0 +1,25 @@
+"""The "Salesforce sync" section on the opportunity page: the outbox row (engagements' pending push),
+conflicts waiting for the EM, when Salesforce was last checked, and a deletion there."""
+
+from __future__ import annotations
+
+from core.panels import Panel
+from core.types import AnyUser
+from engagements import selectors as engagements_selectors
+from engagements.models import Opportunity
+from salesforce import access, selectors
+
+
+def opportunity_panel(user: AnyUser, opportunity: Opportunity) -> Panel:
+    """Shown to everyone who may open the opportunity; the Keep mine / Take Salesforce's buttons
+    only to those who may resolve its conflicts."""
+    return Panel(
+        template="salesforce/_opportunity_panel.html",
+        context={
+            "opp": opportunity,
+            "pending_push": engagements_selectors.pending_push_for(opportunity=opportunity),
+            "sync_state": selectors.opportunity_sync_state(opportunity=opportunity),
+            "can_resolve": access.can_resolve_sync_conflict(user, opportunity),
+        },
+        order=1,
+    )

@@ -1,0 +1,28 @@
+"""Writes people ask for: Sync now. (Resolving a conflict is `conflicts.sync_conflict_resolve`; a
+run itself is `sync.salesforce_sync_run`, which the task and the command call.)"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from core.types import AnyUser
+from salesforce import access
+from salesforce.config import load_config
+from salesforce.models import SyncRun
+from salesforce.tasks import salesforce_sync
+
+
+def salesforce_sync_request(*, actor: AnyUser, full: bool = False) -> None:
+    """Sync now: administrators (or holders of run_salesforce_sync) queue a run straight away."""
+    if not access.can_run_salesforce_sync(actor):
+        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
+    config = load_config()
+    if not config.enabled:
+        raise ValidationError(
+            "The Salesforce sync is off: " + " ".join(config.problems), code="not_configured"
+        )
+    actor_id = actor.pk
+    transaction.on_commit(
+        lambda: salesforce_sync.delay(trigger=SyncRun.Trigger.MANUAL, actor_id=actor_id, full=full)
+    )
