@@ -113,11 +113,13 @@ def _mirror(passed: Estimate, fresh: Estimate) -> None:
 
 def _in_words(line: EstimateLine) -> str:
     # A line built in this request may still hold its numbers as given (text or int).
+    def two_places(value: Any) -> str:
+        return f"{parse_decimal(value):,.2f}"
+
     if line.kind == EstimateLine.Kind.ACTIVITY:
-        hours, rate = parse_decimal(line.hours), parse_decimal(line.bill_rate)
-        return f"{line.description}: {line.role_name}, {hours:,} h at {rate:,.2f}"
-    quantity, price = parse_decimal(line.quantity), parse_decimal(line.unit_price)
-    return f"{line.description}: {quantity:,} × {price:,.2f}"
+        hours, rate = two_places(line.hours), two_places(line.bill_rate)
+        return f"{line.description}: {line.role_name}, {hours} h at {rate}"
+    return f"{line.description}: {int(line.quantity):,} × {two_places(line.unit_price)}"
 
 
 def _added(lines: list[EstimateLine]) -> Changes:
@@ -390,9 +392,12 @@ def estimate_delete_line(*, actor: User, line: EstimateLine) -> None:
     fresh = _lock(estimate)
     _check_not_frozen(fresh)
     before = actions.snapshot(fresh)
-    removed = [{"field": "line", "before": _in_words(line), "after": ""}]
-    deleted, _ = EstimateLine.objects.filter(pk=line.pk, estimate=fresh).delete()
-    _save(fresh, actor=actor, action="removed a line", before=before, lines=removed if deleted else None)
+    stored = fresh.lines.filter(pk=line.pk).first()
+    removed = None
+    if stored is not None:
+        removed = [{"field": "line", "before": _in_words(stored), "after": ""}]
+        stored.delete()
+    _save(fresh, actor=actor, action="removed a line", before=before, lines=removed)
     _mirror(estimate, fresh)
 
 

@@ -494,3 +494,57 @@ def test_other_issue_ids_are_not_reachable(em, other_em, region_emea):
     with pytest.raises(PermissionDenied):
         services.estimate_create(actor=em.user, issue=foreign)
     assert not EstimateLine.objects.exists()
+
+
+def test_ta_threshold_is_read_from_settings_when_asked(em, issue, settings):
+    settings.TA_REVIEW_THRESHOLD = "1000"
+    estimate = new_estimate(em, issue)
+    services.estimate_add_line(
+        actor=em.user, estimate=estimate, kind="free", description="Fee", quantity="1", unit_price="1000.01"
+    )
+    issue.refresh_from_db()
+    assert issue.ta_review_state == "needs_review"
+
+
+def test_calculator_opened_before_sharing_is_refused(em, issue, custom_offering):
+    estimate = new_estimate(em, issue)
+    services.estimate_add_offering(actor=em.user, estimate=estimate, offering=custom_offering)
+    page = Estimate.objects.get(pk=estimate.pk)  # what the calculator page showed
+    services.estimate_share(actor=em.user, estimate=Estimate.objects.get(pk=estimate.pk))
+    with pytest.raises(Conflict):
+        services.estimate_update(
+            actor=em.user,
+            estimate=page,
+            expected_version=page.version,
+            contingency_percent="50",
+            expenses="0",
+            discount="0",
+            lines=line_changes(page),
+        )
+    fresh = Estimate.objects.get(pk=estimate.pk)
+    assert (fresh.status, fresh.contingency_percent) == ("shared", Decimal("0"))
+
+
+def test_a_line_added_makes_an_open_calculator_stale(em, issue, custom_offering, rate_card):
+    estimate = new_estimate(em, issue)
+    services.estimate_add_offering(actor=em.user, estimate=estimate, offering=custom_offering)
+    page = Estimate.objects.get(pk=estimate.pk)
+    services.estimate_add_line(
+        actor=em.user,
+        estimate=Estimate.objects.get(pk=estimate.pk),
+        kind="activity",
+        description="Cut-over",
+        role_name="Engineer",
+        hours="8",
+    )
+    with pytest.raises(Conflict):
+        services.estimate_update(
+            actor=em.user,
+            estimate=page,
+            expected_version=page.version,
+            contingency_percent="5",
+            expenses="0",
+            discount="0",
+            lines=line_changes(page),
+        )
+    assert Estimate.objects.get(pk=estimate.pk).contingency_percent == Decimal("0")
