@@ -31,7 +31,6 @@ from scoping.services.estimates import (
 )
 from scoping.services.issues import (
     agreed_estimate,
-    refresh_ta_state,
     scoping_issue_create,
     scoping_issue_move,
     scoping_issue_ready_for_sow,
@@ -65,7 +64,6 @@ __all__ = [
     "estimate_revise",
     "estimate_share",
     "estimate_update",
-    "refresh_ta_state",
     "scoping_issue_create",
     "scoping_issue_move",
     "scoping_issue_ready_for_sow",
