@@ -8,15 +8,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from salesforce.tasks import SALESFORCE_SYNC_TASK
 
 SCHEDULE_NAME = "Salesforce sync"
-TASK_NAME = "engagements.tasks.salesforce_sync"
 
 
 def ensure_sync_schedule(*, using: str = DEFAULT_DB_ALIAS) -> bool:
     """Create the periodic task if it does not exist; True when it was created."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     if PeriodicTask.objects.using(using).filter(name=SCHEDULE_NAME).exists():
         return False
     interval, _ = IntervalSchedule.objects.using(using).get_or_create(
@@ -24,7 +24,7 @@ def ensure_sync_schedule(*, using: str = DEFAULT_DB_ALIAS) -> bool:
     )
     PeriodicTask.objects.using(using).create(
         name=SCHEDULE_NAME,
-        task=TASK_NAME,
+        task=SALESFORCE_SYNC_TASK,
         interval=interval,
         kwargs=json.dumps({"trigger": "schedule"}),
         description="Pull opportunities from Salesforce, then push the EM fields. Runs never overlap.",

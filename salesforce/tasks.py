@@ -14,7 +14,10 @@ from salesforce.sync import salesforce_sync_run
 
 logger = logging.getLogger(__name__)
 
-SALESFORCE_SYNC_TASK = "engagements.tasks.salesforce_sync"
+SALESFORCE_SYNC_TASK = "salesforce.tasks.salesforce_sync"
+# The name the task had when the sync lived in engagements. Migration 0003 renames the beat schedule;
+# a message already queued under this name (a Sync now pressed just before an upgrade) still runs.
+LEGACY_SYNC_TASK = "engagements.tasks.salesforce_sync"
 
 
 @shared_task(bind=True, name=SALESFORCE_SYNC_TASK, max_retries=3, ignore_result=True)
@@ -38,3 +41,12 @@ def salesforce_sync(
         logger.warning("Salesforce unavailable; retrying the sync in %.0fs", countdown)
         raise self.retry(countdown=countdown)
     return str(result.run.outcome)
+
+
+@shared_task(name=LEGACY_SYNC_TASK, ignore_result=True)
+def salesforce_sync_legacy_name(
+    trigger: str = SyncRun.Trigger.SCHEDULE, actor_id: int | None = None, full: bool = False
+) -> str:
+    """A message queued under the earlier name: the same run, in this worker (a retry it needs is
+    queued under the current name)."""
+    return str(salesforce_sync(trigger=trigger, actor_id=actor_id, full=full))

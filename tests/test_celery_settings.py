@@ -11,7 +11,8 @@ from config.celery import app
 IDEMPOTENT_TASKS = [
     "sow.tasks.render_sow_pdf",
     "forecasting.tasks.take_weekly_snapshot",
-    "engagements.tasks.salesforce_sync",
+    "salesforce.tasks.salesforce_sync",
+    "engagements.tasks.salesforce_sync",  # the sync's earlier name, kept for messages queued under it
 ]
 
 
@@ -23,7 +24,7 @@ def tasks():
 
 def longest_countdown(task) -> float:
     """The longest delay before a retry of this task runs (its message waits that long unacked)."""
-    if task.name == "engagements.tasks.salesforce_sync":
+    if task.name == "salesforce.tasks.salesforce_sync":
         return settings.SALESFORCE_RETRY_MAX_SECONDS  # the task's own back-off (errors.backoff_seconds)
     if getattr(task, "autoretry_for", ()):
         return task.retry_backoff_max
@@ -45,7 +46,8 @@ def test_every_project_task_has_time_limits(tasks):
 
 
 def test_the_sync_stops_before_its_lock_lapses(tasks):
-    assert tasks["engagements.tasks.salesforce_sync"].time_limit < settings.SALESFORCE_LOCK_TTL_SECONDS
+    for name in ("salesforce.tasks.salesforce_sync", "engagements.tasks.salesforce_sync"):
+        assert tasks[name].time_limit < settings.SALESFORCE_LOCK_TTL_SECONDS
 
 
 def test_visibility_timeout_outlasts_any_late_acknowledged_message(tasks):

@@ -236,13 +236,16 @@ FORECAST_SNAPSHOT_TIME_ZONE = env("FORECAST_SNAPSHOT_TIME_ZONE", default="UTC")
 # (reject_on_worker_lost): a killed worker's job runs again on another one. The render and the
 # snapshot say so in their decorators; the sync gets it here, with time limits inside its lock's lease
 # so that a run never outlives the lock that keeps two runs apart.
+_SYNC_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.8),
+    "time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.9),
+}
 CELERY_TASK_ANNOTATIONS = {
-    "engagements.tasks.salesforce_sync": {
-        "acks_late": True,
-        "reject_on_worker_lost": True,
-        "soft_time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.8),
-        "time_limit": int(SALESFORCE_LOCK_TTL_SECONDS * 0.9),
-    }
+    "salesforce.tasks.salesforce_sync": _SYNC_TASK_OPTIONS,
+    # The task's earlier name, still registered for messages queued under it: it runs the same sync.
+    "engagements.tasks.salesforce_sync": _SYNC_TASK_OPTIONS,
 }
 # Any task without limits of its own (Celery's built-ins, future tasks) is stopped after these.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

@@ -167,3 +167,25 @@ def test_a_second_set_of_content_types_is_merged_into_one(old_apps):
     assert Permission.objects.filter(codename="run_salesforce_sync").count() == 1
     assert ContentType.objects.get_for_model(SyncRun).pk == early.pk
     assert get_user_model().objects.get(username="sync-operator").has_perm("salesforce.run_salesforce_sync")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_schedule_follows_the_task_to_its_new_name():
+    from django_celery_beat.models import PeriodicTask
+
+    apps = _migrate([("salesforce", "0002_move_content_types")])
+    try:
+        OldPeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        OldPeriodicTask.objects.filter(name="Salesforce sync").update(
+            task="engagements.tasks.salesforce_sync"
+        )
+        before = OldPeriodicTask.objects.get(name="Salesforce sync")
+    finally:
+        _migrate(_latest())
+    task = PeriodicTask.objects.get(name="Salesforce sync")
+    assert task.task == "salesforce.tasks.salesforce_sync"
+    assert (task.interval_id, task.kwargs, task.enabled) == (
+        before.interval_id,
+        before.kwargs,
+        before.enabled,
+    )

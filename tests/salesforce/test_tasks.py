@@ -12,8 +12,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from config.celery import app
 from engagements.models import Opportunity
 from salesforce.models import SyncRun
-from salesforce.schedule import SCHEDULE_NAME, TASK_NAME, ensure_sync_schedule
-from salesforce.tasks import salesforce_sync
+from salesforce.schedule import SCHEDULE_NAME, ensure_sync_schedule
+from salesforce.tasks import LEGACY_SYNC_TASK, SALESFORCE_SYNC_TASK, salesforce_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ def test_schedule_runs_the_sync_task_every_15_minutes():
     task = PeriodicTask.objects.select_related("interval").get(name=SCHEDULE_NAME)
     assert task.enabled
     assert (task.interval.every, task.interval.period) == (15, IntervalSchedule.MINUTES)
-    assert task.task == TASK_NAME
-    assert TASK_NAME in app.tasks
+    assert task.task == SALESFORCE_SYNC_TASK == "salesforce.tasks.salesforce_sync"
+    assert SALESFORCE_SYNC_TASK in app.tasks
     assert json.loads(task.kwargs) == {"trigger": "schedule"}
 
 
@@ -98,11 +98,31 @@ def test_the_scheduled_task_runs_on_a_real_worker(fake_sf, celery_worker_queue):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_message_queued_under_the_earlier_task_name_still_runs_the_sync(
+    fake_sf, admin_person, celery_worker_queue
+):
+    fake_sf.load_generated(3)
+    kwargs = {"trigger": "manual", "actor_id": admin_person.user.pk}
+    if celery_worker_queue is None:
+        app.tasks[LEGACY_SYNC_TASK].apply(kwargs=kwargs)
+    else:
+        app.send_task(LEGACY_SYNC_TASK, kwargs=kwargs, queue=celery_worker_queue)
+        assert _wait_for(lambda: SyncRun.objects.exclude(outcome="running").exists())
+    run = SyncRun.objects.get()
+    assert (run.outcome, run.trigger, run.started_by, run.created) == (
+        "success",
+        "manual",
+        admin_person.user,
+        3,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not REDIS_BROKER, reason="task retries need a real worker (CELERY_BROKER_URL=redis://…)")
 def test_the_worker_retries_a_run_when_salesforce_is_down(fake_sf, celery_worker_queue):
     fake_sf.load_generated(2)
     fake_sf.fail_next(4, status=503, kinds={"query"})  # the first run's try and its three retries
-    app.send_task(TASK_NAME, kwargs={"trigger": "schedule"}, queue=celery_worker_queue)
+    app.send_task(SALESFORCE_SYNC_TASK, kwargs={"trigger": "schedule"}, queue=celery_worker_queue)
     assert _wait_for(lambda: SyncRun.objects.filter(outcome="success").exists())
     outcomes = list(SyncRun.objects.order_by("started_at").values_list("outcome", flat=True))
     assert outcomes == ["failed", "success"]
