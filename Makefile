@@ -38,7 +38,7 @@ lint: install
 	.venv/bin/ruff format --check .
 
 typecheck: install
-	.venv/bin/mypy core people engagements salesforce scoping sow forecasting config
+	.venv/bin/mypy core people engagements salesforce scoping sow staffing forecasting config
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

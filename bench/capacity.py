@@ -19,7 +19,8 @@ def _build() -> object:
     from people.models import Person, Region
     from people.services import person_sync_login_groups
     from scoping.models import Estimate, EstimateLine, ScopingIssue
-    from sow.models import Assignment, Sow, SowVersion, StaffingRequirement
+    from sow.models import Sow, SowVersion
+    from staffing.models import Assignment, StaffingRequirement
 
     rng = random.Random(5)
     regions = [

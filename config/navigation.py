@@ -41,7 +41,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})
         if user.has_perm("people.view_directory"):
             nav.append({"key": "people:list", "label": "People", "url": reverse("people:list")})
-        if user.has_perm("sow.manage_staffing"):
+        if user.has_perm("staffing.manage_staffing"):
             nav.append({"key": "sow:staffing", "label": "Staffing", "url": reverse("sow:staffing")})
         if user.has_perm("sow.view_sow"):
             nav.append({"key": "sow:list", "label": "SOWs", "url": reverse("sow:list")})

@@ -41,7 +41,12 @@ _EDIT_SCOPING = [
     "scoping.add_estimate",
     "scoping.change_estimate",
 ]
-_VIEW_SOW = ["sow.view_sow", "sow.view_sowversion", "sow.view_staffingrequirement", "sow.view_assignment"]
+_VIEW_SOW = [
+    "sow.view_sow",
+    "sow.view_sowversion",
+    "staffing.view_staffingrequirement",
+    "staffing.view_assignment",
+]
 _EDIT_SOW = ["sow.add_sow", "sow.change_sow"]
 _DIRECTORY = ["people.view_directory"]
 _CATALOG = [
@@ -145,7 +150,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.add_personskill",
         "people.change_personskill",
         "people.delete_personskill",
-        "sow.manage_staffing",
+        "staffing.manage_staffing",
     ],
 }
 

@@ -21,7 +21,8 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum
 
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
 from scoping.models import Estimate, EstimateLine
-from sow.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus, SowStatus
+from sow.models import SowStatus
+from staffing.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")

@@ -3,7 +3,7 @@
 Who may do what:
 - the SOW's editors (its EM, their manager, administrators) add and change requirements until the
   SOW is handed off, and propose people;
-- PS Operations (`sow.manage_staffing`) do the same and are the only ones who confirm assignments,
+- PS Operations (`staffing.manage_staffing`) do the same and are the only ones who confirm assignments,
   which needs a signed (or handed-off) SOW and enough availability in every week, unless an
   override reason is given and recorded.
 """
@@ -28,13 +28,12 @@ from core.validators import SINGLE_LINE_MESSAGE, has_control_characters
 from people.models import DELIVERY_ROLES, Person, Skill, time_zone_names
 from people.services import clean_hours, clean_languages
 from sow import access, matching
-from sow.models import (
+from sow.models import Sow, SowStatus
+from staffing.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
     RequirementSkill,
-    Sow,
-    SowStatus,
     StaffingRequirement,
 )
 
@@ -46,13 +45,13 @@ MAX_TEXT = 4000
 
 def can_manage(user: AnyUser) -> bool:
     """PS Operations (and administrators) staff engagements."""
-    return bool(user.is_authenticated and (user.is_superuser or user.has_perm("sow.manage_staffing")))
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm("staffing.manage_staffing")))
 
 
 def can_view(user: AnyUser, sow: Sow) -> bool:
     if not user.is_authenticated:
         return False
-    if not (user.has_perm("sow.view_staffingrequirement") or can_manage(user)):
+    if not (user.has_perm("staffing.view_staffingrequirement") or can_manage(user)):
         return False
     return access.can_view(user, sow)
 

@@ -16,7 +16,8 @@ from people.models import Person, Skill
 from scoping import services as scoping_services
 from scoping.models import ServiceOffering
 from sow import services, staffing
-from sow.models import MANDATORY_SECTIONS, Sow, SowStatus, SowVersion, StaffingRequirement
+from sow.models import MANDATORY_SECTIONS, Sow, SowStatus, SowVersion
+from staffing.models import StaffingRequirement
 
 # title, delivery role, required skills, nice-to-have skills, languages, overlap h, h/week, start week, weeks
 REQUIREMENTS: list[tuple[str, str, dict[str, int], dict[str, int], list[str], str, str, int, int]] = [

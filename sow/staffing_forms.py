@@ -8,7 +8,7 @@ from django import forms
 
 from core.fields import DecimalNumberField, SingleLineCharField
 from people.models import DELIVERY_ROLES, Person, Skill
-from sow.models import StaffingRequirement
+from staffing.models import StaffingRequirement
 
 # One select per skill: not needed, required at a minimum level, or nice to have at a minimum level.
 SKILL_CHOICES = [

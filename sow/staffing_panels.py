@@ -9,7 +9,7 @@ from sow import staffing_selectors
 
 
 def person_panel(user: AnyUser, person: Person) -> Panel | None:
-    if not (user.has_perm("sow.view_assignment") or user.has_perm("sow.manage_staffing")):
+    if not (user.has_perm("staffing.view_assignment") or user.has_perm("staffing.manage_staffing")):
         return None
     assignments, hidden = staffing_selectors.person_assignments(user, person)
     return Panel("sow/_person_assignments.html", {"assignments": assignments, "hidden": hidden}, order=10)

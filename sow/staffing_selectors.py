@@ -16,13 +16,12 @@ from django.utils import timezone
 from core.types import AnyUser
 from people.models import Person, PersonSkill
 from sow import access, matching, staffing
-from sow.models import (
+from sow.models import Sow, SowVersion
+from staffing.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
     RequirementSkill,
-    Sow,
-    SowVersion,
     StaffingRequirement,
 )
 

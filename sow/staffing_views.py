@@ -21,8 +21,8 @@ from people import selectors as people_selectors
 from people.models import time_zone_names
 from sow import selectors, staffing
 from sow import staffing_selectors as reads
-from sow.models import Assignment, AssignmentStatus, StaffingRequirement
 from sow.staffing_forms import AssignmentForm, CancelForm, ConfirmForm, RequirementForm
+from staffing.models import Assignment, AssignmentStatus, StaffingRequirement
 
 
 def _text(exc: ValidationError) -> str:
@@ -31,7 +31,7 @@ def _text(exc: ValidationError) -> str:
 
 @require_GET
 def staffing_list(request: HtmxHttpRequest) -> HttpResponse:
-    if not (request.user.has_perm("sow.view_staffingrequirement") or staffing.can_manage(request.user)):
+    if not (request.user.has_perm("staffing.view_staffingrequirement") or staffing.can_manage(request.user)):
         raise PermissionDenied("Staffing is not part of your role.")
     return render(
         request,

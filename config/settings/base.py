@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "salesforce",  # beside scoping and the rest: uses engagements and people, used by none of them
     "scoping",
     "sow",
+    "staffing",
     "forecasting",
 ]
 

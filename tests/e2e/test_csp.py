@@ -14,7 +14,8 @@ def test_main_pages_have_no_csp_violations(page, live_server):
     call_command("seed_demo", stdout=io.StringIO())
     from engagements.models import Opportunity
     from scoping.models import Estimate, ScopingIssue
-    from sow.models import SowVersion, StaffingRequirement
+    from sow.models import SowVersion
+    from staffing.models import StaffingRequirement
 
     violations: list[str] = []
     page.on(

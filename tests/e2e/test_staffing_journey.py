@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from core.roles import Role
 from sow import services
-from sow.models import Assignment, AssignmentStatus
+from staffing.models import Assignment, AssignmentStatus
 from tests.people.factories import delivery_person
 from tests.sow.staffing.factories import StaffingRequirementFactory, requirement_skill, take_to
 

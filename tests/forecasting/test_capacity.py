@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.roles import Role
 from forecasting import capacity
 from scoping import services as scoping_services
-from sow.models import AssignmentStatus
+from staffing.models import AssignmentStatus
 from tests.conftest import client_for
 from tests.engagements.factories import OpportunityFactory
 from tests.people.factories import delivery_person

@@ -13,7 +13,8 @@ from pypdf import PdfWriter
 
 from core.roles import Role
 from sow import services
-from sow.models import MANDATORY_SECTIONS, Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
+from sow.models import MANDATORY_SECTIONS
+from staffing.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
 from tests.people.factories import SkillFactory
 
 

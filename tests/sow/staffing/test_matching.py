@@ -7,8 +7,8 @@ import pytest
 
 from core.roles import Role
 from sow import matching
-from sow.models import AssignmentStatus
 from sow.staffing_selectors import candidates_for
+from staffing.models import AssignmentStatus
 from tests.people.factories import delivery_person
 from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
 

@@ -10,7 +10,7 @@ from core.exceptions import Conflict
 from core.roles import Role
 from sow import services as sow_services
 from sow import staffing
-from sow.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
+from staffing.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
 from tests.people.factories import SkillFactory, delivery_person
 from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, take_to
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.roles import Role
-from sow.models import Assignment, AssignmentStatus, StaffingRequirement
+from staffing.models import Assignment, AssignmentStatus, StaffingRequirement
 from tests.conftest import client_for
 from tests.people.factories import SkillFactory, delivery_person
 from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
