@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from core.money import quantize_cents
+from sow.models import CostLine, MarginTarget, SowVersion
 
 HUNDRED = Decimal("100")
 
@@ -46,11 +47,16 @@ def default_target_percent() -> Decimal:
 def target_for(category: str, targets: dict[str, Decimal] | None = None) -> Decimal:
     """The category's target (admin-maintained), else the global default from settings."""
     if targets is None:
-        from sow.models import MarginTarget
-
         targets = dict(MarginTarget.objects.values_list("category", "target_percent"))
     return targets.get(category, default_target_percent())
 
 
 def compute(*, price: Decimal, cogs: Decimal, target_percent: Decimal) -> Margin:
     return Margin(price=Decimal(price), cogs=Decimal(cogs), target_percent=Decimal(target_percent))
+
+
+def version_margin(version: SowVersion) -> Margin:
+    cogs = sum(
+        (line.cost for line in CostLine.objects.filter(cost_estimate__sow_version=version)), Decimal("0")
+    )
+    return compute(price=version.total, cogs=cogs, target_percent=target_for(version.category))

@@ -11,11 +11,15 @@ from urllib.parse import unquote, urlparse
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile
+from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from sow.models import SECTIONS, CostLine, SowVersion
+from sow.margin import version_margin
+from sow.models import SECTIONS, CostLine, SowDocument, SowVersion
 
 
 class BlockedResource(ValueError):
@@ -54,8 +58,6 @@ class StaticOnlyFetcher(URLFetcher):
 def document_html(version: SowVersion, *, draft: bool) -> str:
     sow = version.sow
     opportunity = sow.opportunity
-    from sow.services import version_margin
-
     cost_lines = list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
     sections = [(label, getattr(version, name)) for name, label in SECTIONS]
     return render_to_string(
@@ -81,3 +83,44 @@ def content_hash(html: str) -> str:
 def render_pdf(html: str) -> bytes:
     document = HTML(string=html, base_url="static:/", url_fetcher=StaticOnlyFetcher())
     return document.write_pdf()  # type: ignore[no-any-return]
+
+
+def render_document(document_id: int) -> SowDocument:
+    """Render and store one document; the same content gives the same file (skips re-rendering).
+
+    Called by the Celery task; raises on engine errors after recording them on the row.
+    """
+    document = SowDocument.objects.select_related("sow_version__sow").get(pk=document_id)
+    version = SowVersion.objects.select_related(
+        "sow", "sow__opportunity", "sow__opportunity__account", "author"
+    ).get(pk=document.sow_version_id)
+    try:
+        html = document_html(version, draft=document.kind == SowDocument.Kind.DRAFT)
+        digest = content_hash(html)
+        if (
+            document.status == SowDocument.Status.READY
+            and document.content_hash == digest
+            and document.file.name
+            and document.file.storage.exists(document.file.name)
+        ):
+            return document
+        SowDocument.objects.filter(pk=document.pk).update(
+            status=SowDocument.Status.RENDERING, attempts=F("attempts") + 1
+        )
+        data = render_pdf(html)
+    except Exception as exc:
+        SowDocument.objects.filter(pk=document.pk).update(
+            status=SowDocument.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    name = f"{version.sow.reference}-{version.label}-{document.kind}.pdf"
+    document.refresh_from_db()
+    if document.file:
+        document.file.delete(save=False)
+    document.file.save(name, ContentFile(data), save=False)
+    document.status = SowDocument.Status.READY
+    document.content_hash = digest
+    document.error = ""
+    document.rendered_at = timezone.now()
+    document.save()
+    return document

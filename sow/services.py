@@ -25,7 +25,8 @@ from core.validators import clean_single_line
 from people.models import Person
 from scoping import services as scoping_services
 from scoping.models import DeliveryRole, Estimate, EstimateLine, ScopingIssue, ScopingStatus
-from sow import access, margin, uploads
+from sow import access, uploads
+from sow.margin import version_margin
 from sow.models import (
     MANDATORY_SECTIONS,
     PRE_SIGNATURE,
@@ -41,6 +42,7 @@ from sow.models import (
     SowTemplate,
     SowVersion,
 )
+from sow.tasks import render_sow_pdf
 
 PDF_MAGIC = b"%PDF-"
 SECTION_FIELDS = [name for name, _ in SECTIONS] + ["recommendation"]
@@ -68,13 +70,6 @@ def _set_status(version: SowVersion, status: str, actor: User, **fields: Any) ->
     version._history_user = actor  # type: ignore[attr-defined]
     version.save()
     return version
-
-
-def version_margin(version: SowVersion) -> margin.Margin:
-    cogs = sum(
-        (line.cost for line in CostLine.objects.filter(cost_estimate__sow_version=version)), Decimal("0")
-    )
-    return margin.compute(price=version.total, cogs=cogs, target_percent=margin.target_for(version.category))
 
 
 # --------------------------------------------------------------------------- drafting
@@ -743,8 +738,6 @@ def request_pdf(*, version: SowVersion, kind: str) -> SowDocument:
     document, _ = SowDocument.objects.get_or_create(sow_version=version, kind=kind)
     SowDocument.objects.filter(pk=document.pk).update(status=SowDocument.Status.QUEUED, error="")
     document.status = SowDocument.Status.QUEUED
-    from sow.tasks import render_sow_pdf
-
     transaction.on_commit(lambda: render_sow_pdf.delay(document.pk))
     return document
 
@@ -761,51 +754,6 @@ def sow_request_pdf(*, actor: User, version: SowVersion) -> SowDocument:
         else SowDocument.Kind.FINAL
     )
     return request_pdf(version=version, kind=kind)
-
-
-def render_document(document_id: int) -> SowDocument:
-    """Render and store one document; the same content gives the same file (skips re-rendering).
-
-    Called by the Celery task; raises on engine errors after recording them on the row.
-    """
-    from django.core.files.base import ContentFile
-
-    from sow import pdf
-
-    document = SowDocument.objects.select_related("sow_version__sow").get(pk=document_id)
-    version = SowVersion.objects.select_related(
-        "sow", "sow__opportunity", "sow__opportunity__account", "author"
-    ).get(pk=document.sow_version_id)
-    try:
-        html = pdf.document_html(version, draft=document.kind == SowDocument.Kind.DRAFT)
-        digest = pdf.content_hash(html)
-        if (
-            document.status == SowDocument.Status.READY
-            and document.content_hash == digest
-            and document.file.name
-            and document.file.storage.exists(document.file.name)
-        ):
-            return document
-        SowDocument.objects.filter(pk=document.pk).update(
-            status=SowDocument.Status.RENDERING, attempts=F("attempts") + 1
-        )
-        data = pdf.render_pdf(html)
-    except Exception as exc:
-        SowDocument.objects.filter(pk=document.pk).update(
-            status=SowDocument.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise
-    name = f"{version.sow.reference}-{version.label}-{document.kind}.pdf"
-    document.refresh_from_db()
-    if document.file:
-        document.file.delete(save=False)
-    document.file.save(name, ContentFile(data), save=False)
-    document.status = SowDocument.Status.READY
-    document.content_hash = digest
-    document.error = ""
-    document.rendered_at = timezone.now()
-    document.save()
-    return document
 
 
 def mark_render_failed(document_id: int, error: str) -> None:

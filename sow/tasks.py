@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from sow.models import SowDocument
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,8 +25,10 @@ logger = logging.getLogger(__name__)
 )
 def render_sow_pdf(self, document_id: int) -> str:  # type: ignore[no-untyped-def]
     """Render one SOW document. Idempotent: the same content gives the same file, skipped if ready."""
-    from sow.models import SowDocument
-    from sow.services import render_document
+    # Imported here, not at the top: WeasyPrint takes about two seconds to load, and web processes
+    # import this module (sow.services queues the task) but never render. No cycle: pdf imports
+    # neither this module nor sow.services.
+    from sow.pdf import render_document
 
     if not SowDocument.objects.filter(pk=document_id).exists():
         return "missing"

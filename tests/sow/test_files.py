@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.urls import clear_url_caches, reverse
 
 from core.roles import Role
-from sow import services
+from sow import pdf
 from sow.models import SowDocument, SowVersion
 from tests.conftest import client_for
 from tests.sow.staffing.factories import blank_pdf, take_to
@@ -44,7 +44,7 @@ def debug_urls(settings, media):
 def signed_with_final_pdf(media, em, director, draft):
     version = take_to(draft, "signed", em=em, director=director)
     document, _ = SowDocument.objects.get_or_create(sow_version=version, kind=SowDocument.Kind.FINAL)
-    services.render_document(document.pk)
+    pdf.render_document(document.pk)
     return SowVersion.objects.get(pk=version.pk)
 
 

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pypdf import PdfReader
 
-from sow import services
+from sow import pdf, services
 from sow.models import MANDATORY_SECTIONS, SECTIONS, SowDocument
 from sow.pdf import BlockedResource, StaticOnlyFetcher, document_html, render_pdf
 from tests.conftest import wait_for
@@ -108,21 +108,21 @@ def test_fetcher_serves_only_static_files(local_server):
 def test_render_is_idempotent_and_failure_is_recorded_then_retried(em, draft, settings):
     fill(draft)
     document = services.request_pdf(version=draft, kind=SowDocument.Kind.DRAFT)
-    first = services.render_document(document.pk)
+    first = pdf.render_document(document.pk)
     first_name, first_hash = first.file.name, first.content_hash
-    again = services.render_document(document.pk)
+    again = pdf.render_document(document.pk)
     assert (again.file.name, again.content_hash, again.attempts) == (first_name, first_hash, 1)
 
     settings.SOW_PDF_TEMPLATE = "sow/no-such-template.html"
     document = services.sow_request_pdf(actor=em.user, version=draft)
     with pytest.raises(Exception, match="no-such-template"):
-        services.render_document(document.pk)
+        pdf.render_document(document.pk)
     failed = SowDocument.objects.get(pk=document.pk)
     assert failed.status == "failed" and "TemplateDoesNotExist" in failed.error
 
     settings.SOW_PDF_TEMPLATE = "sow/pdf.html"
     services.sow_request_pdf(actor=em.user, version=draft)
-    retried = services.render_document(document.pk)
+    retried = pdf.render_document(document.pk)
     assert retried.status == "ready" and retried.error == ""
     text, _ = pdf_text(retried.file.read())
     assert "Harbor Bank" in text

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.roles import Role
-from sow import services
+from sow import pdf, services
 from sow.models import MANDATORY_SECTIONS, Approval, SowVersion
 from tests.conftest import client_for
 
@@ -259,7 +259,7 @@ def test_pdf_download_and_retry_button(people, em, draft):
     from sow.models import SowDocument
 
     document = SowDocument.objects.get(sow_version=draft)
-    services.render_document(document.pk)
+    pdf.render_document(document.pk)
     response = client.get(reverse("sow:download_pdf", args=[draft.pk, "draft"]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
