@@ -17,7 +17,7 @@ from core.fiscal import FiscalQuarter
 from core.types import AnyUser
 from engagements import access
 from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
-from people.selectors import person_for_user
+from people.selectors import engagement_managers, person_for_user
 
 
 class Scope:
@@ -165,8 +165,6 @@ class EmLoad:
 
 def em_workload(*, user: AnyUser, region_id: int | None = None) -> list[EmLoad]:
     """Open workload per active EM — in the manager's region, or all for administrators (2 queries)."""
-    from people.selectors import engagement_managers
-
     person = person_for_user(user)
     if region_id is None and not user.is_superuser and person is not None:
         region_id = person.region_id
