@@ -42,7 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.has_perm("people.view_directory"):
             nav.append({"key": "people:list", "label": "People", "url": reverse("people:list")})
         if user.has_perm("staffing.manage_staffing"):
-            nav.append({"key": "sow:staffing", "label": "Staffing", "url": reverse("sow:staffing")})
+            nav.append({"key": "staffing:list", "label": "Staffing", "url": reverse("staffing:list")})
         if user.has_perm("sow.view_sow"):
             nav.append({"key": "sow:list", "label": "SOWs", "url": reverse("sow:list")})
         if user.has_perm("sow.approve_sow"):

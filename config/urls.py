@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("scoping.urls")),
     path("", include("sow.urls")),
+    path("", include("staffing.urls")),
     path("", include("forecasting.urls")),
 ]
 

@@ -8,8 +8,6 @@ class SowConfig(AppConfig):
     def ready(self) -> None:
         from core import panels
         from sow.panels import opportunity_panel, scoping_issue_panel
-        from sow.staffing_panels import person_panel
 
         panels.register("opportunity", opportunity_panel)
         panels.register("scoping_issue", scoping_issue_panel)
-        panels.register("person", person_panel)

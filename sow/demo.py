@@ -70,10 +70,3 @@ def seed_sows() -> int:
             justification="Strategic logo; partner delivers training at reduced rates.",
         )
     return 1
-
-
-def seed_staffing() -> int:
-    """A signed SOW with staffing requirements and a few assignments (sow/staffing_demo.py)."""
-    from sow import staffing_demo
-
-    return staffing_demo.seed()

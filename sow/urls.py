@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sow import staffing_views, views
+from sow import views
 
 app_name = "sow"
 
@@ -17,12 +17,4 @@ urlpatterns = [
     path("sows/versions/<int:pk>/signed.pdf", views.download_signed, name="download_signed"),
     path("sows/versions/<int:pk>/diff/", views.version_diff, name="diff"),
     path("sows/versions/<int:pk>/<str:action>/", views.version_transition, name="transition"),
-    path("staffing/", staffing_views.staffing_list, name="staffing"),
-    path("sows/<int:sow_pk>/staffing/new/", staffing_views.requirement_create, name="requirement_create"),
-    path("sows/staffing/<int:pk>/", staffing_views.requirement_detail, name="requirement"),
-    path("sows/staffing/<int:pk>/edit/", staffing_views.requirement_edit, name="requirement_edit"),
-    path("sows/staffing/<int:pk>/delete/", staffing_views.requirement_delete, name="requirement_delete"),
-    path("sows/staffing/<int:pk>/assign/", staffing_views.assignment_add, name="assignment_add"),
-    path("sows/assignments/<int:pk>/confirm/", staffing_views.assignment_confirm, name="assignment_confirm"),
-    path("sows/assignments/<int:pk>/cancel/", staffing_views.assignment_cancel, name="assignment_cancel"),
 ]

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import panels
 from core.exceptions import Conflict
 from core.service_errors import apply_to_form, flash
 from core.types import HtmxHttpRequest
@@ -105,6 +106,7 @@ def _version_context(request: HtmxHttpRequest, version: SowVersion, **extra: Any
         "signed_form": SignedForm(initial={"version": version.version}),
         "handoff_form": HandOffForm(initial={"version": version.version}),
         "hand_off": getattr(version, "hand_off", None) if version.status == SowStatus.HANDED_OFF else None,
+        "panels": panels.panels_for("sow_version", request.user, version),
     }
     context.update(extra)
     return context

@@ -84,7 +84,7 @@ class StaffingRequirement(TimeStampedModel):
         return f"{role} — {self.title}" if self.title else role
 
     def get_absolute_url(self) -> str:
-        return reverse("sow:requirement", args=[self.pk])
+        return reverse("staffing:requirement", args=[self.pk])
 
 
 class RequirementSkill(models.Model):

@@ -92,14 +92,15 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "sow:download_signed": ("GET", rule("all")),
     "sow:diff": ("GET", rule("all")),
     "sow:transition": ("POST", rule(*EM_SIDE)),
-    "sow:staffing": ("GET", rule("all")),  # lists only the requirements the user may see
-    "sow:requirement_create": ("GET", rule("em", "em_manager", *STAFFING)),
-    "sow:requirement": ("GET", rule("all")),
-    "sow:requirement_edit": ("GET", rule("em", "em_manager", *STAFFING)),
-    "sow:requirement_delete": ("POST", rule("em", "em_manager", *STAFFING)),
-    "sow:assignment_add": ("POST", rule("em", "em_manager", *STAFFING)),
-    "sow:assignment_confirm": ("POST", rule(*STAFFING)),
-    "sow:assignment_cancel": ("POST", rule("em", "em_manager", *STAFFING)),
+    # staffing
+    "staffing:list": ("GET", rule("all")),  # lists only the requirements the user may see
+    "staffing:requirement_create": ("GET", rule("em", "em_manager", *STAFFING)),
+    "staffing:requirement": ("GET", rule("all")),
+    "staffing:requirement_edit": ("GET", rule("em", "em_manager", *STAFFING)),
+    "staffing:requirement_delete": ("POST", rule("em", "em_manager", *STAFFING)),
+    "staffing:assignment_add": ("POST", rule("em", "em_manager", *STAFFING)),
+    "staffing:assignment_confirm": ("POST", rule(*STAFFING)),
+    "staffing:assignment_cancel": ("POST", rule("em", "em_manager", *STAFFING)),
     # forecasting
     "forecasting:dashboard": ("GET", rule(*DASHBOARD)),
     "forecasting:drill": ("GET", rule(*DASHBOARD)),
@@ -411,12 +412,12 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "sow:cost_update": EM_SIDE,
     "sow:transition": EM_SIDE,
     "sow:request_pdf": ("all",),  # asks for a PDF of a version the user may read
-    "sow:requirement_create": ("em", "em_manager", *STAFFING),
-    "sow:requirement_edit": ("em", "em_manager", *STAFFING),
-    "sow:requirement_delete": ("em", "em_manager", *STAFFING),
-    "sow:assignment_add": ("em", "em_manager", *STAFFING),
-    "sow:assignment_confirm": STAFFING,
-    "sow:assignment_cancel": ("em", "em_manager", *STAFFING),
+    "staffing:requirement_create": ("em", "em_manager", *STAFFING),
+    "staffing:requirement_edit": ("em", "em_manager", *STAFFING),
+    "staffing:requirement_delete": ("em", "em_manager", *STAFFING),
+    "staffing:assignment_add": ("em", "em_manager", *STAFFING),
+    "staffing:assignment_confirm": STAFFING,
+    "staffing:assignment_cancel": ("em", "em_manager", *STAFFING),
     # admin pages of the project's own
     "admin:login": ANY_ANSWER,
     "admin:logout": ANY_ANSWER,

@@ -83,9 +83,9 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         "sow:cost_update": {"pk": w["version"].pk, "line_pk": w["cost_line"].pk},
         "sow:download_pdf": {"pk": w["version"].pk, "kind": "draft"},
         "sow:transition": {"pk": w["version"].pk, "action": "submit"},
-        "sow:requirement_create": {"sow_pk": w["sow"].pk},
-        "sow:assignment_confirm": {"pk": w["assignment"].pk},
-        "sow:assignment_cancel": {"pk": w["assignment"].pk},
+        "staffing:requirement_create": {"sow_pk": w["sow"].pk},
+        "staffing:assignment_confirm": {"pk": w["assignment"].pk},
+        "staffing:assignment_cancel": {"pk": w["assignment"].pk},
         "forecasting:export": {"table": "regions"},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(w["opportunity"]).pk,
@@ -101,9 +101,9 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
     if name.startswith("scoping:"):
         return {"pk": (w["estimate"] if name.startswith("scoping:estimate") else w["issue"]).pk}
     if name.startswith("sow:"):
-        return {
-            "pk": (w["requirement"] if "requirement" in name or "assignment" in name else w["version"]).pk
-        }
+        return {"pk": w["version"].pk}
+    if name.startswith("staffing:"):
+        return {"pk": w["requirement"].pk}
     if "object_id" in keys:
         match = re.fullmatch(r"admin:(\w+?)_(?:" + "|".join(ADMIN_MODEL_VIEWS) + ")", name)
         model = _admin_models().get(match.group(1)) if match else None

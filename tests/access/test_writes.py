@@ -85,10 +85,10 @@ SOURCE_PAGE = {
     "sow:cost_update": ("sow:version", "version"),
     "sow:request_pdf": ("sow:version", "version"),
     "sow:transition": ("sow:version", "version"),
-    "sow:requirement_delete": ("sow:requirement", "spare_requirement"),
-    "sow:assignment_add": ("sow:requirement", "spare_requirement"),
-    "sow:assignment_confirm": ("sow:requirement", "requirement"),
-    "sow:assignment_cancel": ("sow:requirement", "requirement"),
+    "staffing:requirement_delete": ("staffing:requirement", "spare_requirement"),
+    "staffing:assignment_add": ("staffing:requirement", "spare_requirement"),
+    "staffing:assignment_confirm": ("staffing:requirement", "requirement"),
+    "staffing:assignment_cancel": ("staffing:requirement", "requirement"),
 }
 for _name in (
     "save",
@@ -125,7 +125,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "scoping:ta_decide": {"decision": "approve", "comment": "Looks right"},
     "sow:cost_add": {"kind": "travel", "description": "Flights to the kickoff", "amount": "1200"},
     "sow:transition": {"reason": "Customer chose another partner"},
-    "sow:requirement_create": {
+    "staffing:requirement_create": {
         "delivery_role": "ps_engineer",
         "title": "Migration engineer",
         "hours_per_week": "20",
@@ -134,7 +134,7 @@ EXTRA: dict[str, dict[str, Any]] = {
         "customer_time_zone": "America/New_York",
         "overlap_hours": "4",
     },
-    "sow:assignment_add": {"person": lambda w: w["engineer2"].pk, "hours_per_week": "10"},
+    "staffing:assignment_add": {"person": lambda w: w["engineer2"].pk, "hours_per_week": "10"},
     "salesforce:sync_now": {},
     "password_change": {},
     "admin:sow_approvalqueueitem_review": {"decision": "approve", "comment": "Fine"},
@@ -150,7 +150,7 @@ NO_WRITE = {
     "scoping:estimate_preview",
     "salesforce:sync_now",
     "sow:create",  # the issue already has its SOW
-    "sow:assignment_confirm",  # confirming needs a signed SOW
+    "staffing:assignment_confirm",  # confirming needs a signed SOW
     "admin:sow_approvalqueueitem_review",  # the world's version is a draft, not submitted
     *ADMIN_READS_ON_POST,
 }
@@ -208,7 +208,8 @@ def _app_targets(admin_client: Client, w: dict[str, Any]) -> list[Target]:
             kwargs = {"pk": w["estimate"].pk}
         if name == "sow:transition":  # a draft can be withdrawn
             kwargs = {"pk": w["version"].pk, "action": "withdraw"}
-        if name in ("sow:requirement_delete", "sow:assignment_add"):  # one nobody is assigned to yet
+        # one nobody is assigned to yet
+        if name in ("staffing:requirement_delete", "staffing:assignment_add"):
             kwargs = {"pk": w["spare_requirement"].pk}
         url = reverse(name, kwargs=kwargs)
         declared = APP_WRITES.get(name)

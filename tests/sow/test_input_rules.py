@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 
 from core.validators import NUMBER_MESSAGE, SINGLE_LINE_MESSAGE
 from scoping.models import ScopingIssue
-from sow import services, staffing
+from sow import services
 from sow.forms import CostLineForm, SentForm
 from sow.models import CostLine, SowStatus
-from sow.staffing_forms import AssignmentForm, CancelForm, RequirementForm
+from staffing import services as staffing_services
+from staffing.forms import AssignmentForm, CancelForm, RequirementForm
 from tests.core.hostile_input import NOT_ASCII_NUMBERS
 from tests.sow.staffing.factories import take_to
 
@@ -120,7 +121,7 @@ def test_staffing_one_line_fields_refuse_control_characters(text, em, draft):
     assert SINGLE_LINE_MESSAGE in form.errors["title"] and SINGLE_LINE_MESSAGE in form.errors["languages"]
     assert not CancelForm({"reason": text}).is_valid()
     with pytest.raises(ValidationError) as caught:
-        staffing.staffing_requirement_create(
+        staffing_services.staffing_requirement_create(
             actor=em.user,
             sow=draft.sow,
             title=text,

@@ -13,6 +13,7 @@ from forecasting import demo as forecasting_demo
 from people import demo as people_demo
 from scoping import demo as scoping_demo
 from sow import demo as sow_demo
+from staffing import demo as staffing_demo
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             scoping_demo.seed_issues()
             sow_demo.seed_templates()
             sow_demo.seed_sows()
-            sow_demo.seed_staffing()
+            staffing_demo.seed()
             forecasting_demo.seed_rates_and_plans()
             forecasting_demo.seed_history()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))

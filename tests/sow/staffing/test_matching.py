@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from core.roles import Role
-from sow import matching
-from sow.staffing_selectors import candidates_for
+from staffing import matching
 from staffing.models import AssignmentStatus
+from staffing.selectors import candidates_for
 from tests.people.factories import delivery_person
 from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
 

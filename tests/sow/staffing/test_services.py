@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.exceptions import Conflict
 from core.roles import Role
 from sow import services as sow_services
-from sow import staffing
+from staffing import services
 from staffing.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
 from tests.people.factories import SkillFactory, delivery_person
 from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, take_to
@@ -50,7 +50,7 @@ def engineer(db):
 
 def test_em_creates_requirement_with_skills_and_clean_languages(em, draft):
     kubernetes, aws = SkillFactory(name="Kubernetes"), SkillFactory(name="AWS")
-    requirement = staffing.staffing_requirement_create(
+    requirement = services.staffing_requirement_create(
         actor=em.user,
         sow=draft.sow,
         **requirement_args(required_skills={kubernetes.pk: 3}, nice_skills={aws.pk: 2}),
@@ -86,7 +86,7 @@ def test_em_creates_requirement_with_skills_and_clean_languages(em, draft):
 )
 def test_requirement_bad_input_is_refused_per_field(em, draft, overrides, field, code):
     with pytest.raises(ValidationError) as exc:
-        staffing.staffing_requirement_create(actor=em.user, sow=draft.sow, **requirement_args(**overrides))
+        services.staffing_requirement_create(actor=em.user, sow=draft.sow, **requirement_args(**overrides))
     assert [e.code for e in exc.value.error_dict[field]] == [code]
     assert not StaffingRequirement.objects.exists()
 
@@ -100,7 +100,7 @@ def test_requirement_skill_levels_and_double_listing_refused(em, draft):
         ({skill.pk: 3}, {skill.pk: 2}, "nice_skills", "both"),
     ]:
         with pytest.raises(ValidationError) as exc:
-            staffing.staffing_requirement_create(
+            services.staffing_requirement_create(
                 actor=em.user, sow=draft.sow, **requirement_args(required_skills=required, nice_skills=nice)
             )
         assert [e.code for e in exc.value.error_dict[field]] == [code]
@@ -111,20 +111,20 @@ def test_requirement_skill_levels_and_double_listing_refused(em, draft):
 def test_requirement_create_refused_for_roles_without_edit(who, draft, leadership, director, other_em):
     actor = {"leadership": leadership, "director": director, "other_em": other_em}[who]
     with pytest.raises(PermissionDenied):
-        staffing.staffing_requirement_create(actor=actor.user, sow=draft.sow, **requirement_args())
+        services.staffing_requirement_create(actor=actor.user, sow=draft.sow, **requirement_args())
 
 
 def test_em_manager_and_psops_may_create(em_manager, psops, draft):
-    staffing.staffing_requirement_create(actor=em_manager.user, sow=draft.sow, **requirement_args())
-    staffing.staffing_requirement_create(actor=psops.user, sow=draft.sow, **requirement_args())
+    services.staffing_requirement_create(actor=em_manager.user, sow=draft.sow, **requirement_args())
+    services.staffing_requirement_create(actor=psops.user, sow=draft.sow, **requirement_args())
     assert StaffingRequirement.objects.count() == 2
 
 
 def test_update_with_stale_version_is_refused(em, requirement):
     args = requirement_args(start_date=requirement.start_date, end_date=requirement.end_date)
-    staffing.staffing_requirement_update(actor=em.user, requirement=requirement, expected_version=1, **args)
+    services.staffing_requirement_update(actor=em.user, requirement=requirement, expected_version=1, **args)
     with pytest.raises(Conflict):
-        staffing.staffing_requirement_update(
+        services.staffing_requirement_update(
             actor=em.user, requirement=requirement, expected_version=1, **{**args, "hours_per_week": "10"}
         )
     requirement.refresh_from_db()
@@ -134,7 +134,7 @@ def test_update_with_stale_version_is_refused(em, requirement):
 def test_update_refused_when_assignments_fall_outside_new_dates(em, requirement, engineer):
     AssignmentFactory(requirement=requirement, person=engineer)
     with pytest.raises(ValidationError) as exc:
-        staffing.staffing_requirement_update(
+        services.staffing_requirement_update(
             actor=em.user,
             requirement=requirement,
             expected_version=1,
@@ -148,10 +148,10 @@ def test_requirements_frozen_after_hand_off(em, psops, director, draft):
     take_to(draft, "handed_off", em=em, director=director)
     for actor in (em, psops):
         with pytest.raises(ValidationError) as exc:
-            staffing.staffing_requirement_create(actor=actor.user, sow=draft.sow, **requirement_args())
+            services.staffing_requirement_create(actor=actor.user, sow=draft.sow, **requirement_args())
         assert exc.value.code == "handed_off"
         with pytest.raises(ValidationError):
-            staffing.staffing_requirement_delete(actor=actor.user, requirement=requirement)
+            services.staffing_requirement_delete(actor=actor.user, requirement=requirement)
 
 
 def test_requirements_closed_when_withdrawn(em, draft):
@@ -159,16 +159,16 @@ def test_requirements_closed_when_withdrawn(em, draft):
         actor=em.user, version=draft, expected_version=draft.version, reason="Customer went elsewhere"
     )
     with pytest.raises(ValidationError) as exc:
-        staffing.staffing_requirement_create(actor=em.user, sow=draft.sow, **requirement_args())
+        services.staffing_requirement_create(actor=em.user, sow=draft.sow, **requirement_args())
     assert exc.value.code == "withdrawn"
 
 
 def test_delete_refused_while_someone_is_on_it(em, requirement, engineer):
     assignment = AssignmentFactory(requirement=requirement, person=engineer, status=AssignmentStatus.PROPOSED)
     with pytest.raises(ValidationError):
-        staffing.staffing_requirement_delete(actor=em.user, requirement=requirement)
-    staffing.assignment_cancel(actor=em.user, assignment=assignment)
-    staffing.staffing_requirement_delete(actor=em.user, requirement=requirement)
+        services.staffing_requirement_delete(actor=em.user, requirement=requirement)
+    services.assignment_cancel(actor=em.user, assignment=assignment)
+    services.staffing_requirement_delete(actor=em.user, requirement=requirement)
     assert not StaffingRequirement.objects.exists()
 
 
@@ -177,7 +177,7 @@ def test_delete_refused_while_someone_is_on_it(em, requirement, engineer):
 
 def test_em_proposes_before_signature_with_the_requirements_terms(em, draft, engineer):
     requirement = StaffingRequirementFactory(sow=draft.sow)
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     assert assignment.status == AssignmentStatus.PROPOSED
     assert (assignment.hours_per_week, assignment.start_date, assignment.end_date) == (
         requirement.hours_per_week,
@@ -188,21 +188,21 @@ def test_em_proposes_before_signature_with_the_requirements_terms(em, draft, eng
 
 
 def test_propose_refuses_duplicates_dates_outside_and_non_delivery_people(em, requirement, engineer):
-    staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+        services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     assert exc.value.error_dict["person"][0].code == "duplicate"
     other = delivery_person("Other")
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_propose(
+        services.assignment_propose(
             actor=em.user, requirement=requirement, person=other, start_date=dt.date(2027, 1, 1)
         )
     assert "start_date" in exc.value.error_dict
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_propose(actor=em.user, requirement=requirement, person=other, hours_per_week="0")
+        services.assignment_propose(actor=em.user, requirement=requirement, person=other, hours_per_week="0")
     assert "hours_per_week" in exc.value.error_dict
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_propose(actor=em.user, requirement=requirement, person=em)
+        services.assignment_propose(actor=em.user, requirement=requirement, person=em)
     assert exc.value.error_dict["person"][0].code == "not_delivery"
     assert Assignment.objects.count() == 1
 
@@ -211,7 +211,7 @@ def test_propose_refuses_duplicates_dates_outside_and_non_delivery_people(em, re
 def test_propose_refused_for_roles_without_edit(who, requirement, engineer, leadership, director, other_em):
     actor = {"leadership": leadership, "director": director, "other_em": other_em}[who]
     with pytest.raises(PermissionDenied):
-        staffing.assignment_propose(actor=actor.user, requirement=requirement, person=engineer)
+        services.assignment_propose(actor=actor.user, requirement=requirement, person=engineer)
 
 
 # ---------------------------------------------------------------- confirming
@@ -219,9 +219,9 @@ def test_propose_refused_for_roles_without_edit(who, requirement, engineer, lead
 
 def test_confirm_refused_before_signature(em, psops, draft, engineer):
     requirement = StaffingRequirementFactory(sow=draft.sow)
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_confirm(actor=psops.user, assignment=assignment)
+        services.assignment_confirm(actor=psops.user, assignment=assignment)
     assert exc.value.code == "not_signed"
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.PROPOSED
@@ -229,17 +229,17 @@ def test_confirm_refused_before_signature(em, psops, draft, engineer):
 
 @pytest.mark.parametrize("who", ["em", "em_manager", "leadership", "director"])
 def test_only_psops_confirm(who, requirement, engineer, em, em_manager, leadership, director):
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     actor = {"em": em, "em_manager": em_manager, "leadership": leadership, "director": director}[who]
     with pytest.raises(PermissionDenied):
-        staffing.assignment_confirm(actor=actor.user, assignment=assignment)
+        services.assignment_confirm(actor=actor.user, assignment=assignment)
 
 
 def test_confirm_on_signed_and_handed_off_sow(em, psops, admin_person, director, draft):
     requirement = StaffingRequirementFactory(sow=draft.sow)
-    first = staffing.assignment_propose(actor=em.user, requirement=requirement, person=delivery_person("A"))
+    first = services.assignment_propose(actor=em.user, requirement=requirement, person=delivery_person("A"))
     version = take_to(draft, "signed", em=em, director=director)
-    confirmed = staffing.assignment_confirm(actor=psops.user, assignment=first)
+    confirmed = services.assignment_confirm(actor=psops.user, assignment=first)
     assert confirmed.status == AssignmentStatus.CONFIRMED and confirmed.confirmed_by == psops.user
     assert confirmed.override_reason == ""
     sow_services.sow_hand_off(
@@ -250,7 +250,7 @@ def test_confirm_on_signed_and_handed_off_sow(em, psops, admin_person, director,
         kickoff_date=dt.date(2027, 4, 5),
         staffing_confirmed=True,
     )
-    second = staffing.assignment_staff(
+    second = services.assignment_staff(
         actor=admin_person.user, requirement=requirement, person=delivery_person("B")
     )
     assert second.status == AssignmentStatus.CONFIRMED
@@ -266,9 +266,9 @@ def test_over_allocation_refused_without_reason_then_allowed_and_recorded(em, ps
         start_date=dt.date(2027, 4, 12),
         end_date=dt.date(2027, 4, 16),
     )
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_confirm(actor=psops.user, assignment=assignment)
+        services.assignment_confirm(actor=psops.user, assignment=assignment)
     error = exc.value.error_dict["override_reason"][0]
     assert error.code == "over_allocated"
     assert error.message == (
@@ -278,8 +278,8 @@ def test_over_allocation_refused_without_reason_then_allowed_and_recorded(em, ps
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.PROPOSED
     with pytest.raises(ValidationError):
-        staffing.assignment_confirm(actor=psops.user, assignment=assignment, override_reason="   ")
-    done = staffing.assignment_confirm(
+        services.assignment_confirm(actor=psops.user, assignment=assignment, override_reason="   ")
+    done = services.assignment_confirm(
         actor=psops.user, assignment=assignment, override_reason="Customer go-live; overtime agreed with Sam"
     )
     assert done.status == AssignmentStatus.CONFIRMED
@@ -292,33 +292,33 @@ def test_proposals_elsewhere_do_not_block_a_confirmation(em, psops, requirement,
     AssignmentFactory(
         requirement=other, person=engineer, status=AssignmentStatus.PROPOSED, hours_per_week=D("40")
     )
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
-    assert staffing.assignment_confirm(actor=psops.user, assignment=assignment).status == "confirmed"
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assert services.assignment_confirm(actor=psops.user, assignment=assignment).status == "confirmed"
 
 
 def test_exactly_full_capacity_is_not_over_allocation(em, psops, requirement, engineer):
     other = StaffingRequirementFactory(sow=requirement.sow)
     AssignmentFactory(requirement=other, person=engineer, hours_per_week=D("16"))
-    assignment = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
-    assert staffing.assignment_confirm(actor=psops.user, assignment=assignment).override_reason == ""
+    assignment = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    assert services.assignment_confirm(actor=psops.user, assignment=assignment).override_reason == ""
 
 
 def test_staff_in_one_step_is_all_or_nothing(psops, requirement, engineer):
     other = StaffingRequirementFactory(sow=requirement.sow)
     AssignmentFactory(requirement=other, person=engineer, hours_per_week=D("40"))
     with pytest.raises(ValidationError):
-        staffing.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
+        services.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
     assert not Assignment.objects.filter(requirement=requirement).exists()
-    done = staffing.assignment_staff(
+    done = services.assignment_staff(
         actor=psops.user, requirement=requirement, person=engineer, override_reason="Backfill for two weeks"
     )
     assert done.status == AssignmentStatus.CONFIRMED and done.override_reason == "Backfill for two weeks"
 
 
 def test_confirm_twice_is_refused(psops, requirement, engineer):
-    done = staffing.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
+    done = services.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_confirm(actor=psops.user, assignment=done)
+        services.assignment_confirm(actor=psops.user, assignment=done)
     assert exc.value.code == "bad_state"
 
 
@@ -326,21 +326,21 @@ def test_confirm_twice_is_refused(psops, requirement, engineer):
 
 
 def test_cancel_rules(em, psops, requirement, engineer, leadership):
-    proposal = staffing.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
+    proposal = services.assignment_propose(actor=em.user, requirement=requirement, person=engineer)
     with pytest.raises(PermissionDenied):
-        staffing.assignment_cancel(actor=leadership.user, assignment=proposal)
-    assert staffing.assignment_cancel(actor=em.user, assignment=proposal).status == AssignmentStatus.CANCELLED
-    confirmed = staffing.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
+        services.assignment_cancel(actor=leadership.user, assignment=proposal)
+    assert services.assignment_cancel(actor=em.user, assignment=proposal).status == AssignmentStatus.CANCELLED
+    confirmed = services.assignment_staff(actor=psops.user, requirement=requirement, person=engineer)
     with pytest.raises(PermissionDenied):
-        staffing.assignment_cancel(actor=em.user, assignment=confirmed, reason="x")
+        services.assignment_cancel(actor=em.user, assignment=confirmed, reason="x")
     with pytest.raises(ValidationError) as exc:
-        staffing.assignment_cancel(actor=psops.user, assignment=confirmed)
+        services.assignment_cancel(actor=psops.user, assignment=confirmed)
     assert exc.value.error_dict["reason"][0].code == "required"
-    done = staffing.assignment_cancel(actor=psops.user, assignment=confirmed, reason="Customer delayed start")
+    done = services.assignment_cancel(actor=psops.user, assignment=confirmed, reason="Customer delayed start")
     assert (done.status, done.cancel_reason, done.cancelled_by) == (
         "cancelled",
         "Customer delayed start",
         psops.user,
     )
     with pytest.raises(ValidationError):
-        staffing.assignment_cancel(actor=psops.user, assignment=done, reason="again")
+        services.assignment_cancel(actor=psops.user, assignment=done, reason="again")

@@ -61,9 +61,9 @@ def assert_anonymous_redirected(response):
 def test_page_access_per_role(people, requirement, page, role):
     url = {
         "requirement": requirement.get_absolute_url(),
-        "create": reverse("sow:requirement_create", args=[requirement.sow_id]),
-        "edit": reverse("sow:requirement_edit", args=[requirement.pk]),
-        "list": reverse("sow:staffing"),
+        "create": reverse("staffing:requirement_create", args=[requirement.sow_id]),
+        "edit": reverse("staffing:requirement_edit", args=[requirement.pk]),
+        "list": reverse("staffing:list"),
         "version": requirement.sow.versions.get().get_absolute_url(),
     }[page]
     response = client(people, role).get(url)
@@ -85,15 +85,15 @@ def test_page_access_per_role(people, requirement, page, role):
 
 
 def test_staffing_list_shows_only_visible_sows(people, requirement):
-    assert "Lead engineer" in client(people, "psops").get(reverse("sow:staffing")).content.decode()
-    assert "Lead engineer" not in client(people, "other_em").get(reverse("sow:staffing")).content.decode()
+    assert "Lead engineer" in client(people, "psops").get(reverse("staffing:list")).content.decode()
+    assert "Lead engineer" not in client(people, "other_em").get(reverse("staffing:list")).content.decode()
 
 
 def test_menu_entries_by_permission(people):
     body = client(people, "psops").get(reverse("sow:list")).content.decode()
-    assert reverse("sow:staffing") in body and reverse("people:list") in body
+    assert reverse("staffing:list") in body and reverse("people:list") in body
     body = client(people, "em").get(reverse("sow:list")).content.decode()
-    assert reverse("sow:staffing") not in body and reverse("people:list") not in body
+    assert reverse("staffing:list") not in body and reverse("people:list") not in body
 
 
 # ---------------------------------------------------------------- actions
@@ -102,7 +102,8 @@ def test_menu_entries_by_permission(people):
 @pytest.mark.parametrize("role", ROLES)
 def test_propose_per_role(people, requirement, engineer, role):
     response = client(people, role).post(
-        reverse("sow:assignment_add", args=[requirement.pk]), {"person": engineer.pk, "action": "propose"}
+        reverse("staffing:assignment_add", args=[requirement.pk]),
+        {"person": engineer.pk, "action": "propose"},
     )
     if role == "anonymous":
         assert_anonymous_redirected(response)
@@ -116,7 +117,8 @@ def test_propose_per_role(people, requirement, engineer, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_confirm_candidate_per_role(people, requirement, engineer, role):
     response = client(people, role).post(
-        reverse("sow:assignment_add", args=[requirement.pk]), {"person": engineer.pk, "action": "confirm"}
+        reverse("staffing:assignment_add", args=[requirement.pk]),
+        {"person": engineer.pk, "action": "confirm"},
     )
     if role == "anonymous":
         assert_anonymous_redirected(response)
@@ -131,7 +133,7 @@ def test_confirm_candidate_per_role(people, requirement, engineer, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_confirm_proposal_per_role(people, requirement, engineer, role):
     proposal = AssignmentFactory(requirement=requirement, person=engineer, status=AssignmentStatus.PROPOSED)
-    response = client(people, role).post(reverse("sow:assignment_confirm", args=[proposal.pk]))
+    response = client(people, role).post(reverse("staffing:assignment_confirm", args=[proposal.pk]))
     if role == "anonymous":
         assert_anonymous_redirected(response)
     else:
@@ -143,7 +145,9 @@ def test_confirm_proposal_per_role(people, requirement, engineer, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_cancel_proposal_per_role(people, requirement, engineer, role):
     proposal = AssignmentFactory(requirement=requirement, person=engineer, status=AssignmentStatus.PROPOSED)
-    response = client(people, role).post(reverse("sow:assignment_cancel", args=[proposal.pk]), {"reason": ""})
+    response = client(people, role).post(
+        reverse("staffing:assignment_cancel", args=[proposal.pk]), {"reason": ""}
+    )
     if role == "anonymous":
         assert_anonymous_redirected(response)
     else:
@@ -163,7 +167,7 @@ def test_create_and_delete_requirement_per_role(people, signed, role):
         "overlap_hours": "3",
         "languages": "English",
     }
-    response = client(people, role).post(reverse("sow:requirement_create", args=[signed.sow_id]), data)
+    response = client(people, role).post(reverse("staffing:requirement_create", args=[signed.sow_id]), data)
     editors = {"em", "em_manager", "psops", "admin"}
     if role == "anonymous":
         assert_anonymous_redirected(response)
@@ -171,7 +175,7 @@ def test_create_and_delete_requirement_per_role(people, signed, role):
         assert response.status_code == {"other_em": 404}.get(role, 302 if role in editors else 403)
     assert StaffingRequirement.objects.exists() == (role in editors)
     existing = StaffingRequirementFactory(sow=signed.sow)
-    response = client(people, role).post(reverse("sow:requirement_delete", args=[existing.pk]))
+    response = client(people, role).post(reverse("staffing:requirement_delete", args=[existing.pk]))
     if role != "anonymous":
         assert response.status_code == {"other_em": 404}.get(role, 302 if role in editors else 403)
     assert StaffingRequirement.objects.filter(pk=existing.pk).exists() == (role not in editors)
@@ -179,7 +183,8 @@ def test_create_and_delete_requirement_per_role(people, signed, role):
 
 def test_get_on_actions_is_refused(people, requirement):
     assert (
-        client(people, "psops").get(reverse("sow:assignment_add", args=[requirement.pk])).status_code == 405
+        client(people, "psops").get(reverse("staffing:assignment_add", args=[requirement.pk])).status_code
+        == 405
     )
 
 
@@ -214,7 +219,7 @@ def test_requirement_bad_input_field_errors_and_nothing_saved(people, signed, da
     data = {key.replace("KUBERNETES", str(skill.pk)): value for key, value in data.items()}
     field = field.replace("KUBERNETES", str(skill.pk))
     response = client(people, "em").post(
-        reverse("sow:requirement_create", args=[signed.sow_id]), {**base, **data}
+        reverse("staffing:requirement_create", args=[signed.sow_id]), {**base, **data}
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -224,7 +229,7 @@ def test_requirement_bad_input_field_errors_and_nothing_saved(people, signed, da
 
 
 def test_requirement_edit_with_stale_version_shows_conflict(people, requirement):
-    url = reverse("sow:requirement_edit", args=[requirement.pk])
+    url = reverse("staffing:requirement_edit", args=[requirement.pk])
     data = {
         "delivery_role": Role.PS_ENGINEER,
         "hours_per_week": "30",
@@ -253,14 +258,15 @@ def test_over_allocated_confirm_shows_override_field_error_then_succeeds_with_re
     page = c.get(requirement.get_absolute_url()).content.decode()
     assert f'id="row-override-{engineer.pk}"' in page  # the row asks for a reason up front
     response = c.post(
-        reverse("sow:assignment_add", args=[requirement.pk]), {"person": engineer.pk, "action": "confirm"}
+        reverse("staffing:assignment_add", args=[requirement.pk]),
+        {"person": engineer.pk, "action": "confirm"},
     )
     body = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="candidate-error"' in body and "over-allocates Sam Taylor" in body
     assert not Assignment.objects.filter(requirement=requirement).exists()
     response = c.post(
-        reverse("sow:assignment_add", args=[requirement.pk]),
+        reverse("staffing:assignment_add", args=[requirement.pk]),
         {"person": engineer.pk, "action": "confirm", "override_reason": "Agreed overtime"},
     )
     assert response.status_code == 302
@@ -273,7 +279,7 @@ def test_confirming_a_proposal_over_allocated_shows_error_on_its_row(people, req
     other = StaffingRequirementFactory(sow=requirement.sow)
     AssignmentFactory(requirement=other, person=engineer, hours_per_week=D("30"))
     proposal = AssignmentFactory(requirement=requirement, person=engineer, status=AssignmentStatus.PROPOSED)
-    response = client(people, "psops").post(reverse("sow:assignment_confirm", args=[proposal.pk]))
+    response = client(people, "psops").post(reverse("staffing:assignment_confirm", args=[proposal.pk]))
     assert response.status_code == 200
     assert 'data-testid="assignment-error"' in response.content.decode()
     proposal.refresh_from_db()
@@ -293,7 +299,7 @@ def test_confirming_a_proposal_over_allocated_shows_error_on_its_row(people, req
 )
 def test_assignment_bad_input_never_500_and_nothing_saved(people, requirement, engineer, data):
     data = {key: (str(engineer.pk) if value == "PERSON" else value) for key, value in data.items()}
-    response = client(people, "em").post(reverse("sow:assignment_add", args=[requirement.pk]), data)
+    response = client(people, "em").post(reverse("staffing:assignment_add", args=[requirement.pk]), data)
     assert response.status_code == 200
     assert response.context["assignment_form"].errors
     assert not Assignment.objects.exists()
@@ -302,7 +308,7 @@ def test_assignment_bad_input_never_500_and_nothing_saved(people, requirement, e
 def test_confirmed_cancel_without_reason_shows_error(people, requirement, engineer):
     confirmed = AssignmentFactory(requirement=requirement, person=engineer)
     response = client(people, "psops").post(
-        reverse("sow:assignment_cancel", args=[confirmed.pk]), {"reason": ""}
+        reverse("staffing:assignment_cancel", args=[confirmed.pk]), {"reason": ""}
     )
     assert response.status_code == 200 and "Say why" in response.content.decode()
     confirmed.refresh_from_db()
@@ -371,9 +377,9 @@ def test_staffing_list_and_sow_page_query_counts_constant(people, signed, engine
             AssignmentFactory(requirement=requirement, person=engineer, hours_per_week=D("1"))
 
     add(2)
-    few = (_queries(c, reverse("sow:staffing")), _queries(c, version_url))
+    few = (_queries(c, reverse("staffing:list")), _queries(c, version_url))
     add(25)
-    many = (_queries(c, reverse("sow:staffing")), _queries(c, version_url))
+    many = (_queries(c, reverse("staffing:list")), _queries(c, version_url))
     assert few == many
 
 

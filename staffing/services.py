@@ -1,18 +1,14 @@
 """Staffing a SOW: its structured staffing requirements and the people assigned to them.
 
-Who may do what:
-- the SOW's editors (its EM, their manager, administrators) add and change requirements until the
-  SOW is handed off, and propose people;
-- PS Operations (`staffing.manage_staffing`) do the same and are the only ones who confirm assignments,
-  which needs a signed (or handed-off) SOW and enough availability in every week, unless an
-  override reason is given and recorded.
+Who may do what is in staffing/access.py. Requirements change until the SOW is handed off;
+assignments are confirmed by PS Operations once the SOW is signed (or handed off), with enough
+availability in every week unless an override reason is given and recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,12 +19,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from core.types import AnyUser
 from core.validators import SINGLE_LINE_MESSAGE, has_control_characters
 from people.models import DELIVERY_ROLES, Person, Skill, time_zone_names
 from people.services import clean_hours, clean_languages
-from sow import access, matching
-from sow.models import Sow, SowStatus
+from sow.models import Sow
+from staffing import access, matching
 from staffing.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
@@ -36,50 +31,10 @@ from staffing.models import (
     RequirementSkill,
     StaffingRequirement,
 )
+from staffing.selectors import sow_stage
 
 MAX_PERIOD_DAYS = 731
 MAX_TEXT = 4000
-
-# --------------------------------------------------------------------------- who may do what
-
-
-def can_manage(user: AnyUser) -> bool:
-    """PS Operations (and administrators) staff engagements."""
-    return bool(user.is_authenticated and (user.is_superuser or user.has_perm("staffing.manage_staffing")))
-
-
-def can_view(user: AnyUser, sow: Sow) -> bool:
-    if not user.is_authenticated:
-        return False
-    if not (user.has_perm("staffing.view_staffingrequirement") or can_manage(user)):
-        return False
-    return access.can_view(user, sow)
-
-
-def can_edit(user: AnyUser, sow: Sow) -> bool:
-    """Change requirements and propose people: the SOW's editors and PS Operations."""
-    return can_manage(user) or access.can_edit(user, sow)
-
-
-@dataclass(frozen=True)
-class SowStage:
-    signed: bool  # a version is signed or handed off: assignments may be confirmed
-    handed_off: bool  # requirements are frozen
-    closed: bool  # every version withdrawn (or superseded): nothing more to staff
-
-    @property
-    def requirements_open(self) -> bool:
-        return not (self.handed_off or self.closed)
-
-
-def sow_stage(sow: Sow, statuses: Iterable[str] | None = None) -> SowStage:
-    found = set(statuses if statuses is not None else sow.versions.values_list("status", flat=True))
-    return SowStage(
-        signed=bool(found & {SowStatus.SIGNED, SowStatus.HANDED_OFF}),
-        handed_off=SowStatus.HANDED_OFF in found,
-        closed=not (found - {SowStatus.WITHDRAWN, SowStatus.SUPERSEDED}),
-    )
-
 
 # --------------------------------------------------------------------------- requirements
 
@@ -175,10 +130,7 @@ def _clean_requirement(
 
 
 def _check_requirements_editable(actor: User, sow: Sow) -> None:
-    if not can_edit(actor, sow):
-        raise PermissionDenied(
-            "Only the SOW's EM, their manager, PS Operations or an administrator may do this."
-        )
+    access.can_edit.require(actor, sow)
     stage = sow_stage(sow)
     if stage.handed_off:
         raise ValidationError(
@@ -417,14 +369,14 @@ def assignment_propose(
 ) -> Assignment:
     """Propose a person for a requirement (pipeline); hours and dates default to the requirement's."""
     sow = requirement.sow
-    if not can_edit(actor, sow):
+    if not access.can_edit(actor, sow):
         raise PermissionDenied(
             "Only the SOW's EM, their manager, PS Operations or an administrator may propose."
         )
     stage = sow_stage(sow)
     if stage.closed:
         raise ValidationError(f"{sow.reference} is withdrawn.", code="withdrawn")
-    if stage.handed_off and not can_manage(actor):
+    if stage.handed_off and not access.can_manage(actor):
         raise PermissionDenied("After hand-off, PS Operations staff the engagement.")
     if not person.active or person.role not in {role.value for role in DELIVERY_ROLES}:
         raise ValidationError(
@@ -476,7 +428,7 @@ def assignment_confirm(*, actor: User, assignment: Assignment, override_reason: 
     Checks the person's capacity in every week of the assignment against their other confirmed work;
     over-allocation is refused unless an override reason is given, which is recorded.
     """
-    if not can_manage(actor):
+    if not access.can_manage(actor):
         raise PermissionDenied("Only PS Operations confirm assignments.")
     # Lock the person so two confirmations for the same person are checked one after the other.
     person = Person.objects.select_for_update().get(pk=assignment.person_id)
@@ -533,7 +485,7 @@ def assignment_staff(
 ) -> Assignment:
     """PS Operations put a person straight on a signed SOW: propose and confirm in one step
     (all or nothing)."""
-    if not can_manage(actor):
+    if not access.can_manage(actor):
         raise PermissionDenied("Only PS Operations confirm assignments.")
     assignment = assignment_propose(
         actor=actor,
@@ -556,16 +508,14 @@ def assignment_cancel(*, actor: User, assignment: Assignment, reason: str = "") 
     if locked.status == AssignmentStatus.CANCELLED:
         raise ValidationError("This assignment is already cancelled.", code="bad_state")
     if locked.status == AssignmentStatus.CONFIRMED:
-        if not can_manage(actor):
+        if not access.can_manage(actor):
             raise PermissionDenied("Only PS Operations cancel confirmed assignments.")
         if not reason:
             raise ValidationError(
                 {"reason": ValidationError("Say why a confirmed assignment is cancelled.", code="required")}
             )
-    elif not can_edit(actor, sow):
-        raise PermissionDenied(
-            "Only the SOW's EM, their manager, PS Operations or an administrator may do this."
-        )
+    else:
+        access.can_edit.require(actor, sow)
     if len(reason) > MAX_TEXT:
         raise ValidationError(
             {"reason": ValidationError(f"At most {MAX_TEXT} characters.", code="max_length")}

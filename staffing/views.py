@@ -19,9 +19,10 @@ from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from people import selectors as people_selectors
 from people.models import time_zone_names
-from sow import selectors, staffing
-from sow import staffing_selectors as reads
-from sow.staffing_forms import AssignmentForm, CancelForm, ConfirmForm, RequirementForm
+from sow import selectors as sow_selectors
+from staffing import access, services
+from staffing import selectors as reads
+from staffing.forms import AssignmentForm, CancelForm, ConfirmForm, RequirementForm
 from staffing.models import Assignment, AssignmentStatus, StaffingRequirement
 
 
@@ -31,12 +32,11 @@ def _text(exc: ValidationError) -> str:
 
 @require_GET
 def staffing_list(request: HtmxHttpRequest) -> HttpResponse:
-    if not (request.user.has_perm("staffing.view_staffingrequirement") or staffing.can_manage(request.user)):
-        raise PermissionDenied("Staffing is not part of your role.")
+    access.can_use_staffing.require(request.user)
     return render(
         request,
-        "sow/staffing_list.html",
-        {"requirements": reads.open_requirements(request.user), "active_nav": "sow:staffing"},
+        "staffing/list.html",
+        {"requirements": reads.open_requirements(request.user), "active_nav": "staffing:list"},
     )
 
 
@@ -45,22 +45,22 @@ def _requirement_form_page(
 ) -> HttpResponse:
     return render(
         request,
-        "sow/requirement_form.html",
+        "staffing/requirement_form.html",
         {"form": form, "sow": sow, "requirement": requirement, "time_zones": sorted(time_zone_names())},
     )
 
 
 @require_http_methods(["GET", "POST"])
 def requirement_create(request: HtmxHttpRequest, sow_pk: int) -> HttpResponse:
-    sow = selectors.sow_for_user(user=request.user, pk=sow_pk)
-    if not staffing.can_edit(request.user, sow):
+    sow = sow_selectors.sow_for_user(user=request.user, pk=sow_pk)
+    if not access.can_edit(request.user, sow):
         raise PermissionDenied("Only the SOW's EM, their manager or PS Operations add staffing requirements.")
     form = RequirementForm(request.POST or None, skills=people_selectors.skills())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         required, nice = form.skill_levels()
         try:
-            requirement = staffing.staffing_requirement_create(
+            requirement = services.staffing_requirement_create(
                 actor=request.user,
                 sow=sow,
                 delivery_role=data["delivery_role"],
@@ -86,7 +86,7 @@ def requirement_create(request: HtmxHttpRequest, sow_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def requirement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirement = reads.requirement_for_user(user=request.user, pk=pk)
-    if not staffing.can_edit(request.user, requirement.sow):
+    if not access.can_edit(request.user, requirement.sow):
         raise PermissionDenied(
             "Only the SOW's EM, their manager or PS Operations change staffing requirements."
         )
@@ -99,7 +99,7 @@ def requirement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         required, nice = form.skill_levels()
         try:
-            staffing.staffing_requirement_update(
+            services.staffing_requirement_update(
                 actor=request.user,
                 requirement=requirement,
                 expected_version=data["version"] or 0,
@@ -130,7 +130,7 @@ def requirement_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirement = reads.requirement_for_user(user=request.user, pk=pk)
     sow = requirement.sow
     try:
-        staffing.staffing_requirement_delete(actor=request.user, requirement=requirement)
+        services.staffing_requirement_delete(actor=request.user, requirement=requirement)
     except ValidationError as exc:
         messages.error(request, _text(exc))
         return redirect(requirement)
@@ -147,9 +147,9 @@ def _detail(
     assignment_error: tuple[int, str] | None = None,
 ) -> HttpResponse:
     sow = requirement.sow
-    stage = staffing.sow_stage(sow)
-    can_edit = staffing.can_edit(request.user, sow)
-    can_manage = staffing.can_manage(request.user)
+    stage = reads.sow_stage(sow)
+    can_edit = access.can_edit(request.user, sow)
+    can_manage = access.can_manage(request.user)
     candidates = reads.candidates_for(requirement)
     assignments = reads.assignments_for_requirement(requirement)
     if person_error is not None:
@@ -163,7 +163,7 @@ def _detail(
     can_add = can_edit and not stage.closed and (can_manage or not stage.handed_off)
     return render(
         request,
-        "sow/requirement.html",
+        "staffing/requirement.html",
         {
             "requirement": requirement,
             "sow": sow,
@@ -177,7 +177,7 @@ def _detail(
             "can_confirm": can_manage and stage.signed and not stage.closed,
             "can_manage": can_manage,
             "assignment_form": assignment_form or (AssignmentForm() if can_add else None),
-            "active_nav": "sow:staffing",
+            "active_nav": "staffing:list",
         },
     )
 
@@ -195,9 +195,9 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "propose")
     if action not in ("propose", "confirm"):
         action = "propose"
-    if not staffing.can_edit(request.user, requirement.sow):
+    if not access.can_edit(request.user, requirement.sow):
         raise PermissionDenied("Only the SOW's EM, their manager or PS Operations propose people.")
-    if action == "confirm" and not staffing.can_manage(request.user):
+    if action == "confirm" and not access.can_manage(request.user):
         raise PermissionDenied("Only PS Operations confirm assignments.")
     form = AssignmentForm(request.POST)
     if not form.is_valid():
@@ -211,7 +211,7 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     }
     try:
         if action == "confirm":
-            assignment = staffing.assignment_staff(
+            assignment = services.assignment_staff(
                 actor=request.user,
                 requirement=requirement,
                 person=person,
@@ -219,7 +219,7 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 **terms,
             )
         else:
-            assignment = staffing.assignment_propose(
+            assignment = services.assignment_propose(
                 actor=request.user, requirement=requirement, person=person, **terms
             )
     except ValidationError as exc:
@@ -251,13 +251,13 @@ def _assignment_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRe
     try:
         done: Assignment
         if action == "confirm":
-            done = staffing.assignment_confirm(
+            done = services.assignment_confirm(
                 actor=request.user,
                 assignment=assignment,
                 override_reason=form.cleaned_data["override_reason"],
             )
         else:
-            done = staffing.assignment_cancel(
+            done = services.assignment_cancel(
                 actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"]
             )
     except ValidationError as exc:

@@ -6,17 +6,18 @@ Every function here issues a fixed number of queries, whatever the number of peo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from core.types import AnyUser
 from people.models import Person, PersonSkill
-from sow import access, matching, staffing
-from sow.models import Sow, SowVersion
+from sow import access as sow_access
+from sow.models import Sow, SowStatus, SowVersion
+from staffing import access, matching
 from staffing.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
@@ -24,6 +25,27 @@ from staffing.models import (
     RequirementSkill,
     StaffingRequirement,
 )
+
+
+@dataclass(frozen=True)
+class SowStage:
+    signed: bool  # a version is signed or handed off: assignments may be confirmed
+    handed_off: bool  # requirements are frozen
+    closed: bool  # every version withdrawn (or superseded): nothing more to staff
+
+    @property
+    def requirements_open(self) -> bool:
+        return not (self.handed_off or self.closed)
+
+
+def sow_stage(sow: Sow, statuses: Iterable[str] | None = None) -> SowStage:
+    """Where the SOW is, for staffing: signed, handed off, or closed (every version withdrawn)."""
+    found = set(statuses if statuses is not None else sow.versions.values_list("status", flat=True))
+    return SowStage(
+        signed=bool(found & {SowStatus.SIGNED, SowStatus.HANDED_OFF}),
+        handed_off=SowStatus.HANDED_OFF in found,
+        closed=not (found - {SowStatus.WITHDRAWN, SowStatus.SUPERSEDED}),
+    )
 
 
 def _active_assignments() -> Prefetch[str, QuerySet[Assignment], str]:
@@ -55,10 +77,9 @@ def requirement_for_user(*, user: AnyUser, pk: int) -> StaffingRequirement:
         .filter(pk=pk)
         .first()
     )
-    if requirement is None or not access.can_view(user, requirement.sow):
+    if requirement is None or not sow_access.can_view(user, requirement.sow):
         raise Http404("No such staffing requirement.")
-    if not staffing.can_view(user, requirement.sow):
-        raise PermissionDenied("Staffing is not part of your role.")
+    access.can_view.require(user, requirement.sow)
     return requirement
 
 
@@ -75,10 +96,9 @@ def assignment_for_user(*, user: AnyUser, pk: int) -> Assignment:
         .filter(pk=pk)
         .first()
     )
-    if assignment is None or not access.can_view(user, assignment.requirement.sow):
+    if assignment is None or not sow_access.can_view(user, assignment.requirement.sow):
         raise Http404("No such assignment.")
-    if not staffing.can_view(user, assignment.requirement.sow):
-        raise PermissionDenied("Staffing is not part of your role.")
+    access.can_view.require(user, assignment.requirement.sow)
     return assignment
 
 
@@ -109,20 +129,20 @@ def assignments_for_requirement(requirement: StaffingRequirement) -> list[Assign
 class StaffingSection:
     sow: Sow
     requirements: list[StaffingRequirement]
-    stage: staffing.SowStage
+    stage: SowStage
     can_view: bool
     can_edit: bool
 
 
 def staffing_section(user: AnyUser, sow: Sow) -> StaffingSection:
     """What the SOW page's Staffing section shows (a fixed number of queries)."""
-    visible = staffing.can_view(user, sow)
+    visible = access.can_view(user, sow)
     return StaffingSection(
         sow=sow,
         requirements=requirements_for_sow(sow) if visible else [],
-        stage=staffing.sow_stage(sow),
+        stage=sow_stage(sow),
         can_view=visible,
-        can_edit=staffing.can_edit(user, sow),
+        can_edit=access.can_edit(user, sow),
     )
 
 
@@ -133,7 +153,7 @@ def open_requirements(
     versions (for the status) and active assignments."""
     today = today or timezone.localdate()
     rows = list(
-        StaffingRequirement.objects.filter(sow__in=Sow.objects.filter(access.visible_filter(user)))
+        StaffingRequirement.objects.filter(sow__in=Sow.objects.filter(sow_access.visible_filter(user)))
         .filter(end_date__gte=today)
         .select_related("sow", "sow__opportunity", "sow__opportunity__account", "sow__opportunity__region")
         .prefetch_related(
@@ -146,7 +166,7 @@ def open_requirements(
     for row in rows:
         versions = list(row.sow.versions.all())
         row.latest_version = versions[0] if versions else None  # type: ignore[attr-defined]
-        row.stage = staffing.sow_stage(row.sow, [v.status for v in versions])  # type: ignore[attr-defined]
+        row.stage = sow_stage(row.sow, [v.status for v in versions])  # type: ignore[attr-defined]
         row.confirmed_hours = sum(  # type: ignore[attr-defined]
             (a.hours_per_week for a in row.active_assignments if a.status == AssignmentStatus.CONFIRMED),  # type: ignore[attr-defined]
             matching.ZERO,
@@ -158,7 +178,7 @@ def person_assignments(user: AnyUser, person: Person) -> tuple[list[Assignment],
     """A person's active assignments on SOWs the user may see, and how many others there are."""
     active = Assignment.objects.filter(person=person, status__in=ACTIVE_ASSIGNMENT)
     visible = list(
-        active.filter(requirement__sow__in=Sow.objects.filter(access.visible_filter(user)))
+        active.filter(requirement__sow__in=Sow.objects.filter(sow_access.visible_filter(user)))
         .select_related("requirement", "requirement__sow", "requirement__sow__opportunity__account")
         .order_by("start_date", "pk")
     )

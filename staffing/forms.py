@@ -1,4 +1,4 @@
-"""Input parsing for staffing pages; the rules are sow.staffing's."""
+"""Input parsing for staffing pages; the rules are in staffing.services."""
 
 from __future__ import annotations
 

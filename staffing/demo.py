@@ -15,8 +15,10 @@ from engagements.models import Opportunity
 from people.models import Person, Skill
 from scoping import services as scoping_services
 from scoping.models import ServiceOffering
-from sow import services, staffing
+from sow import services as sow_services
 from sow.models import MANDATORY_SECTIONS, Sow, SowStatus, SowVersion
+from sow.pdf import render_pdf
+from staffing import services
 from staffing.models import StaffingRequirement
 
 # title, delivery role, required skills, nice-to-have skills, languages, overlap h, h/week, start week, weeks
@@ -49,8 +51,6 @@ CUSTOMER_TIME_ZONES = {"AMER": "America/New_York", "EMEA": "Europe/London", "APA
 
 
 def _signed_copy() -> SimpleUploadedFile:
-    from sow.pdf import render_pdf
-
     return SimpleUploadedFile("signed.pdf", render_pdf("<h1>Signed</h1><p>Countersigned demo copy.</p>"))
 
 
@@ -87,31 +87,31 @@ def _sign_a_demo_sow() -> SowVersion | None:
     scoping_services.estimate_add_offering(actor=actor, estimate=estimate, offering=offering)
     scoping_services.estimate_agree(actor=actor, estimate=estimate)
     issue.refresh_from_db()
-    sow = services.sow_create(actor=actor, issue=issue)
+    sow = sow_services.sow_create(actor=actor, issue=issue)
     version = sow.versions.get()
     for name in MANDATORY_SECTIONS:
         if not (getattr(version, name) or "").strip():
             setattr(version, name, "As agreed with the customer in the scoping workshop.")
     version.recommendation = "Signed quickly; customer wants the lead engineer to start within three weeks."
     version.save()
-    version = services.sow_submit(
+    version = sow_services.sow_submit(
         actor=actor,
         version=version,
         expected_version=version.version,
         justification="Strategic account; packaged delivery keeps risk low.",
     )
-    version = services.sow_approve(
+    version = sow_services.sow_approve(
         actor=director.user, version=version, expected_version=version.version, comment="Approved."
     )
     today = timezone.localdate()
-    version = services.sow_mark_sent(
+    version = sow_services.sow_mark_sent(
         actor=actor,
         version=version,
         expected_version=version.version,
         sent_on=today,
         recipients="procurement@customer.example",
     )
-    return services.sow_mark_signed(
+    return sow_services.sow_mark_signed(
         actor=actor,
         version=version,
         expected_version=version.version,
@@ -129,7 +129,7 @@ def _requirements(
     for title, role, required, nice, languages, overlap, hours, start_week, weeks in rows:
         begin = start + dt.timedelta(weeks=start_week)
         made.append(
-            staffing.staffing_requirement_create(
+            services.staffing_requirement_create(
                 actor=actor,
                 sow=sow,
                 title=title,
@@ -166,12 +166,12 @@ def seed() -> int:
     people = {p.name: p for p in Person.objects.filter(active=True)}
     # The project manager is already confirmed (PS Operations staffed them at signature).
     if "Owen Parker" in people:
-        staffing.assignment_staff(actor=ops.user, requirement=created[2], person=people["Owen Parker"])
+        services.assignment_staff(actor=ops.user, requirement=created[2], person=people["Owen Parker"])
     # A deal still in approval has a proposed engineer: pipeline work that shows in availability.
     submitted = SowVersion.objects.filter(status=SowStatus.SUBMITTED).select_related("sow").first()
     if submitted is not None and "Sam Taylor" in people:
         pipeline = _requirements(submitted.sow, ops.user, start, REQUIREMENTS[:1])[0]
-        staffing.assignment_propose(
+        services.assignment_propose(
             actor=ops.user, requirement=pipeline, person=people["Sam Taylor"], hours_per_week=Decimal("16")
         )
         created.append(pipeline)
