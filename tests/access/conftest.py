@@ -15,7 +15,7 @@ from scoping import services as scoping_services
 from sow import services as sow_services
 from sow.models import SowDocument
 from tests.engagements.factories import OpportunityFactory, RiskFactory
-from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory
+from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory
 
 # Every role the access rules are declared for.
 ROLES = [

@@ -177,7 +177,7 @@ def write_world(world, people):
     import datetime as dt
 
     from tests.people.factories import delivery_person
-    from tests.sow.staffing.factories import StaffingRequirementFactory
+    from tests.staffing.factories import StaffingRequirementFactory
 
     spare = StaffingRequirementFactory(
         sow=world["sow"], start_date=dt.date(2027, 5, 3), end_date=dt.date(2027, 5, 28)

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from core.roles import Role
 from sow import services
 from tests.people.factories import delivery_person
-from tests.sow.staffing.factories import StaffingRequirementFactory, requirement_skill, take_to
+from tests.sow.factories import take_to
+from tests.staffing.factories import StaffingRequirementFactory, requirement_skill
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

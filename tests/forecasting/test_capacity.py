@@ -16,7 +16,7 @@ from staffing.models import AssignmentStatus
 from tests.conftest import client_for
 from tests.engagements.factories import OpportunityFactory
 from tests.people.factories import delivery_person
-from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory
+from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -153,7 +153,7 @@ def test_weighted_demand_with_calibrated_weights(pipeline_demand, settings):
 
 def test_signed_sow_is_not_pipeline_demand(pipeline_demand, em, director, settings):
     from sow import services as sow_services
-    from tests.sow.staffing.factories import take_to
+    from tests.sow.factories import take_to
 
     settings.DEMAND_SPREAD_WEEKS = 4
     issue = pipeline_demand["Red"].scoping_issues.get()

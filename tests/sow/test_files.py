@@ -14,7 +14,7 @@ from core.roles import Role
 from sow import pdf
 from sow.models import SowDocument, SowVersion
 from tests.conftest import client_for
-from tests.sow.staffing.factories import blank_pdf, take_to
+from tests.sow.factories import blank_pdf, take_to
 
 pytestmark = pytest.mark.django_db
 RANDOM_NAME = re.compile(r"sow/(pdf|signed)/[A-Za-z0-9_-]{32}\.pdf")

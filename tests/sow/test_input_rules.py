@@ -1,20 +1,17 @@
-"""SOWs and staffing: one-line text refuses control characters, hours accept ASCII digits only; a
-refusal has a message by the field and saves nothing."""
+"""SOWs: one-line text refuses control characters; a refusal has a message by the field and saves
+nothing."""
 
 import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.validators import NUMBER_MESSAGE, SINGLE_LINE_MESSAGE
+from core.validators import SINGLE_LINE_MESSAGE
 from scoping.models import ScopingIssue
 from sow import services
 from sow.forms import CostLineForm, SentForm
 from sow.models import CostLine, SowStatus
-from staffing import services as staffing_services
-from staffing.forms import AssignmentForm, CancelForm, RequirementForm
-from tests.core.hostile_input import NOT_ASCII_NUMBERS
-from tests.sow.staffing.factories import take_to
+from tests.sow.factories import take_to
 
 pytestmark = pytest.mark.django_db
 
@@ -68,68 +65,3 @@ def test_a_sow_from_an_older_multi_line_issue_title_gets_one_line(em, ready_issu
     ready_issue.refresh_from_db()
     sow = services.sow_create(actor=em.user, issue=ready_issue)
     assert sow.title == "Harbor Bcc: all@example.com migration"
-
-
-@pytest.mark.parametrize("number", NOT_ASCII_NUMBERS)
-def test_staffing_hours_accept_ascii_digits_only(number):
-    base = {
-        "delivery_role": "ps_engineer",
-        "hours_per_week": "20",
-        "start_date": "2027-04-05",
-        "end_date": "2027-04-30",
-        "customer_time_zone": "UTC",
-        "overlap_hours": "4",
-    }
-    for field in ("hours_per_week", "overlap_hours"):
-        form = RequirementForm({**base, field: number}, skills=[])
-        assert not form.is_valid() and NUMBER_MESSAGE in form.errors[field]
-    assignment = AssignmentForm({"hours_per_week": number})
-    assert not assignment.is_valid() and NUMBER_MESSAGE in assignment.errors["hours_per_week"]
-
-
-def test_staffing_forms_accept_plain_numbers():
-    form = RequirementForm(
-        {
-            "delivery_role": "ps_engineer",
-            "hours_per_week": "20.5",
-            "start_date": "2027-04-05",
-            "end_date": "2027-04-30",
-            "customer_time_zone": "UTC",
-            "overlap_hours": "4",
-        },
-        skills=[],
-    )
-    assert form.is_valid(), form.errors
-
-
-@pytest.mark.parametrize("text", CONTROL)
-def test_staffing_one_line_fields_refuse_control_characters(text, em, draft):
-    form = RequirementForm(
-        {
-            "delivery_role": "ps_engineer",
-            "title": text,
-            "hours_per_week": "20",
-            "start_date": "2027-04-05",
-            "end_date": "2027-04-30",
-            "customer_time_zone": "UTC",
-            "overlap_hours": "4",
-            "languages": text,
-        },
-        skills=[],
-    )
-    assert not form.is_valid()
-    assert SINGLE_LINE_MESSAGE in form.errors["title"] and SINGLE_LINE_MESSAGE in form.errors["languages"]
-    assert not CancelForm({"reason": text}).is_valid()
-    with pytest.raises(ValidationError) as caught:
-        staffing_services.staffing_requirement_create(
-            actor=em.user,
-            sow=draft.sow,
-            title=text,
-            delivery_role="ps_engineer",
-            hours_per_week="20",
-            start_date=dt.date(2027, 4, 5),
-            end_date=dt.date(2027, 4, 30),
-            customer_time_zone="UTC",
-        )
-    assert SINGLE_LINE_MESSAGE in caught.value.message_dict["title"]
-    assert not draft.sow.staffing_requirements.exists()

@@ -17,7 +17,7 @@ from sow import services, uploads
 from sow.models import SowVersion
 from sow.pdf import render_pdf
 from tests.conftest import client_for
-from tests.sow.staffing.factories import blank_pdf, take_to
+from tests.sow.factories import blank_pdf, take_to
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from core.roles import Role
 from staffing.models import Assignment, AssignmentStatus, StaffingRequirement
 from tests.conftest import client_for
 from tests.people.factories import SkillFactory, delivery_person
-from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
+from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
 
 pytestmark = pytest.mark.django_db
 D = Decimal

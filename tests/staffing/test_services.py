@@ -12,7 +12,8 @@ from sow import services as sow_services
 from staffing import services
 from staffing.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
 from tests.people.factories import SkillFactory, delivery_person
-from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, take_to
+from tests.sow.factories import take_to
+from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

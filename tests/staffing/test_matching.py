@@ -10,7 +10,7 @@ from staffing import matching
 from staffing.models import AssignmentStatus
 from staffing.selectors import candidates_for
 from tests.people.factories import delivery_person
-from tests.sow.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
+from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory, requirement_skill
 
 D = Decimal
 

@@ -1,51 +1,15 @@
-"""Factories for staffing tests."""
+"""SOW test helpers: a minimal real PDF, and a draft taken through the SOW services to a later state."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from decimal import Decimal
 
-import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from core.roles import Role
 from sow import services
 from sow.models import MANDATORY_SECTIONS
-from staffing.models import Assignment, AssignmentStatus, RequirementSkill, StaffingRequirement
-from tests.people.factories import SkillFactory
-
-
-class StaffingRequirementFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = StaffingRequirement
-
-    delivery_role = Role.PS_ENGINEER
-    hours_per_week = Decimal("20")
-    start_date = dt.date(2027, 4, 5)
-    end_date = dt.date(2027, 4, 30)
-    customer_time_zone = "Europe/Berlin"
-    overlap_hours = Decimal("4")
-    languages = factory.LazyFunction(lambda: ["English"])
-
-
-def requirement_skill(requirement: StaffingRequirement, name: str, level: int, *, required: bool = True):
-    return RequirementSkill.objects.create(
-        requirement=requirement, skill=SkillFactory(name=name), min_level=level, required=required
-    )
-
-
-class AssignmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Assignment
-
-    status = AssignmentStatus.CONFIRMED
-    hours_per_week = Decimal("20")
-    start_date = factory.LazyAttribute(lambda o: o.requirement.start_date)
-    end_date = factory.LazyAttribute(lambda o: o.requirement.end_date)
-    proposed_at = factory.LazyFunction(timezone.now)
 
 
 def blank_pdf() -> bytes:
