@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from core.access import can_read_audit_trail
 from core.fiscal import FiscalQuarter
+from engagements.access import can_see_workload
 from engagements.selectors import available_scopes
 
 
@@ -24,7 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             nav.append({"key": f"pipeline:{key}", "label": label, "url": f"{base}?scope={key}"})
         if can_read_audit_trail(user):
             nav.append({"key": "audit", "label": "Audit", "url": reverse("audit")})
-        if user.is_superuser or user.has_perm("engagements.manage_em_team"):
+        if can_see_workload(user):
             nav.append(
                 {"key": "pipeline:workload", "label": "EM workload", "url": reverse("engagements:workload")}
             )

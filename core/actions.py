@@ -57,9 +57,14 @@ def claim(
     return fresh
 
 
-def lock(queryset: QuerySet[M], *, pk: Any) -> M:
-    """The row at `pk`, read fresh and locked until the transaction ends (no version to compare)."""
-    return queryset.select_for_update(of=("self",)).get(pk=pk)
+def lock(queryset: QuerySet[M], *, pk: Any, bump: bool = False) -> M:
+    """The row at `pk`, read fresh and locked until the transaction ends (no version to compare).
+    `bump` moves its version on, so a page opened before this change can no longer save over it."""
+    fresh = queryset.select_for_update(of=("self",)).get(pk=pk)
+    if bump:
+        type(fresh)._default_manager.filter(pk=pk).update(version=F("version") + 1)
+        fresh.version += 1  # type: ignore[attr-defined]
+    return fresh
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from core.rules import Rule, rule, user_rule
 from core.types import AnyUser
 from engagements.models import Opportunity
 from people.models import Person
@@ -54,6 +55,10 @@ def _manages_em_of(user: AnyUser, person: Person, opportunity: Opportunity) -> b
     return em is not None and em.manager_id == person.pk
 
 
+EM_SIDE = "Only the assigned EM, their manager or an administrator may"
+
+
+@rule(f"{EM_SIDE} change EM fields.")
 def can_edit_em_fields(user: AnyUser, opportunity: Opportunity) -> bool:
     """Only the assigned EM, that EM's manager, or an administrator."""
     if not user.is_authenticated:
@@ -68,6 +73,11 @@ def can_edit_em_fields(user: AnyUser, opportunity: Opportunity) -> bool:
     return _manages_em_of(user, person, opportunity)
 
 
+# The same people keep the opportunity's risks.
+can_change_risks = Rule(can_edit_em_fields.check, f"{EM_SIDE} add or change risks.")
+
+
+@rule("Only an EM Manager for this region or an administrator may assign the EM.")
 def can_assign_em(user: AnyUser, opportunity: Opportunity) -> bool:
     """Administrators, or an EM Manager for opportunities in their region or led by their reports."""
     if not user.is_authenticated:
@@ -83,9 +93,15 @@ def can_assign_em(user: AnyUser, opportunity: Opportunity) -> bool:
     return in_region or _manages_em_of(user, person, opportunity)
 
 
+@user_rule("Only an administrator may retry Salesforce pushes.")
 def can_retry_pending_push(user: AnyUser) -> bool:
     """Send failed outbox rows to Salesforce again: administrators, or whoever may start a sync
     (the salesforce app's run_salesforce_sync permission)."""
     if not user.is_authenticated or not user.is_active:
         return False
     return bool(user.is_superuser or user.has_perm("salesforce.run_salesforce_sync"))
+
+
+@user_rule("The EM workload page is for EM Managers.")
+def can_see_workload(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm("engagements.manage_em_team")))

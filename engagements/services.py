@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from core.exceptions import Conflict
+from core import actions
 from core.types import AnyUser
 from core.validators import clean_single_line
 from engagements import access
@@ -56,23 +55,21 @@ def _current_values(opportunity: Opportunity) -> dict[str, Any]:
     }
 
 
-def _claim_version(opportunity: Opportunity, expected_version: int) -> Opportunity:
-    """Move the row from expected_version to the next one, or raise Conflict with the current values.
+STALE_OPPORTUNITY = (
+    "Someone else changed this opportunity while you were editing it. Nothing was saved; "
+    "the current values are shown below."
+)
 
-    The conditional UPDATE takes the row's write lock, so two saves from the same version can
-    never both pass; the reloaded row is returned for the caller to change and save.
-    """
-    claimed = Opportunity.objects.filter(pk=opportunity.pk, version=expected_version).update(
-        version=F("version") + 1
+
+def _claim_version(opportunity: Opportunity, expected_version: int) -> Opportunity:
+    """The opportunity locked at the version the user saw (Conflict, with the current values, if not)."""
+    return actions.claim(
+        Opportunity.objects.select_related("engagement_manager"),
+        pk=opportunity.pk,
+        expected_version=expected_version,
+        stale_message=STALE_OPPORTUNITY,
+        current=_current_values,
     )
-    fresh = Opportunity.objects.select_related("engagement_manager").get(pk=opportunity.pk)
-    if not claimed:
-        raise Conflict(
-            "Someone else changed this opportunity while you were editing it. Nothing was saved; "
-            "the current values are shown below.",
-            current=_current_values(fresh),
-        )
-    return fresh
 
 
 def _queue_push(opportunity: Opportunity, fields: list[str]) -> None:
@@ -103,10 +100,7 @@ def opportunity_update_em_fields(
     Rationale is required for Red, Amber and Green; the link must be http(s). Records the
     timeline and history, marks the opportunity reviewed and queues the change for Salesforce.
     """
-    if not access.can_edit_em_fields(actor, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may change EM fields."
-        )
+    access.can_edit_em_fields.require(actor, opportunity)
 
     confidence = opportunity.em_confidence if em_confidence is None else em_confidence
     rationale = (
@@ -141,6 +135,7 @@ def opportunity_update_em_fields(
         raise ValidationError(errors)
 
     fresh = _claim_version(opportunity, expected_version)
+    before = actions.snapshot(fresh)
     changed = [
         name
         for name, value in (
@@ -165,8 +160,8 @@ def opportunity_update_em_fields(
     fresh.em_confidence_rationale = rationale
     fresh.scoping_issue_link = link
     fresh.em_reviewed_at = now
-    fresh._history_user = actor  # type: ignore[attr-defined]
-    fresh.save()
+    action = "changed the EM call" if "em_confidence" in changed else "updated the EM fields"
+    actions.save(fresh, actor=actor, action=action, before=before)
     if changed:
         _queue_push(fresh, changed)
     return fresh
@@ -177,10 +172,7 @@ def opportunity_confirm_unchanged(
     *, actor: User, opportunity: Opportunity, expected_version: int
 ) -> Opportunity:
     """Record that the EM looked at the call this week and it still stands (clears "stale")."""
-    if not access.can_edit_em_fields(actor, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may confirm the call."
-        )
+    access.can_edit_em_fields.require(actor, opportunity)
     fresh = _claim_version(opportunity, expected_version)
     if fresh.em_confidence in CONFIDENCE_NEEDS_RATIONALE and not fresh.em_confidence_rationale:
         raise ValidationError(
@@ -202,8 +194,7 @@ def opportunity_confirm_unchanged(
         rationale=fresh.em_confidence_rationale,
     )
     fresh.em_reviewed_at = now
-    fresh._history_user = actor  # type: ignore[attr-defined]
-    fresh.save()
+    actions.save(fresh, actor=actor, action=f"confirmed the {fresh.em_confidence} call unchanged")
     return fresh
 
 
@@ -212,26 +203,19 @@ def opportunity_assign_em(
     *, actor: User, opportunity: Opportunity, engagement_manager: Person, expected_version: int
 ) -> Opportunity:
     """Assign (or reassign) the lead EM; EM Managers for their region, or administrators."""
-    if not access.can_assign_em(actor, opportunity):
-        raise PermissionDenied("Only an EM Manager for this region or an administrator may assign the EM.")
+    access.can_assign_em.require(actor, opportunity)
     if not engagement_manager.active or engagement_manager.role not in ("engagement_manager", "em_manager"):
         raise ValidationError(
             {"engagement_manager": ValidationError("Choose an active Engagement Manager.", code="invalid_em")}
         )
     fresh = _claim_version(opportunity, expected_version)
     if fresh.engagement_manager_id == engagement_manager.pk:
-        fresh.save()
         return fresh
+    before = actions.snapshot(fresh)
     fresh.engagement_manager = engagement_manager
-    fresh._history_user = actor  # type: ignore[attr-defined]
-    fresh.save()
+    actions.save(fresh, actor=actor, action="assigned the EM", before=before)
     _queue_push(fresh, ["engagement_manager"])
     return fresh
-
-
-def _check_risk_permission(actor: User, opportunity: Opportunity) -> None:
-    if not access.can_edit_em_fields(actor, opportunity):
-        raise PermissionDenied("Only the assigned EM, their manager or an administrator may change risks.")
 
 
 def _clean_risk(*, description: str, severity: str, owner: str) -> tuple[str, str]:
@@ -261,7 +245,7 @@ def risk_create(
     mitigation: str = "",
     owner: str = "",
 ) -> Risk:
-    _check_risk_permission(actor, opportunity)
+    access.can_change_risks.require(actor, opportunity)
     description, owner = _clean_risk(description=description, severity=severity, owner=owner)
     risk = Risk(
         opportunity=opportunity,
@@ -270,9 +254,7 @@ def risk_create(
         mitigation=mitigation.strip(),
         owner=owner,
     )
-    risk._history_user = actor  # type: ignore[attr-defined]
-    risk.save()
-    return risk
+    return actions.create(risk, actor=actor, action="added a risk")
 
 
 @transaction.atomic
@@ -286,7 +268,9 @@ def risk_update(
     owner: str = "",
     status: str | None = None,
 ) -> Risk:
-    _check_risk_permission(actor, risk.opportunity)
+    access.can_change_risks.require(actor, risk.opportunity)
+    risk = actions.lock(Risk.objects.select_related("opportunity"), pk=risk.pk)
+    before = actions.snapshot(risk)
     risk.description, risk.owner = _clean_risk(description=description, severity=severity, owner=owner)
     risk.severity = severity
     risk.mitigation = mitigation.strip()
@@ -296,26 +280,29 @@ def risk_update(
                 {"status": ValidationError("Choose open or closed.", code="invalid_choice")}
             )
         risk.status = status
-    risk._history_user = actor  # type: ignore[attr-defined]
-    risk.save()
-    return risk
+    return actions.save(risk, actor=actor, action="changed a risk", before=before)
 
 
 @transaction.atomic
 def risk_close(*, actor: User, risk: Risk) -> Risk:
-    _check_risk_permission(actor, risk.opportunity)
+    access.can_change_risks.require(actor, risk.opportunity)
+    risk = actions.lock(Risk.objects.select_related("opportunity"), pk=risk.pk)
+    before = actions.snapshot(risk)
     risk.status = Risk.Status.CLOSED
-    risk._history_user = actor  # type: ignore[attr-defined]
-    risk.save()
-    return risk
+    return actions.save(risk, actor=actor, action="closed a risk", before=before)
 
 
+@transaction.atomic
 def pending_push_retry(*, actor: AnyUser, push_ids: list[int]) -> int:
     """Send failed (or waiting) pushes again on the next sync run, e.g. after fixing a person's
     Salesforce user id or the picklist. Administrators only; returns how many were requeued."""
-    if not access.can_retry_pending_push(actor):
-        raise PermissionDenied("Only an administrator may retry Salesforce pushes.")
-    return PendingPush.objects.filter(pk__in=push_ids).update(
+    access.can_retry_pending_push.require(actor)
+    pushes = list(
+        PendingPush.objects.select_for_update().filter(pk__in=push_ids).select_related("opportunity")
+    )
+    for push in pushes:
+        actions.record(actor=actor, action="asked to retry the Salesforce push", obj=push.opportunity)
+    return PendingPush.objects.filter(pk__in=[p.pk for p in pushes]).update(
         status=PendingPush.Status.PENDING,
         attempts=0,
         next_attempt_at=None,

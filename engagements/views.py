@@ -164,10 +164,7 @@ def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
-    if not access.can_edit_em_fields(request.user, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may change EM fields."
-        )
+    access.can_edit_em_fields.require(request.user, opportunity)
     if request.method == "GET":
         if request.GET.get("cancel") and request.GET.get("context") == "row":
             return _render_row(request, opportunity)
@@ -207,10 +204,7 @@ def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
-    if not access.can_edit_em_fields(request.user, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may confirm the call."
-        )
+    access.can_edit_em_fields.require(request.user, opportunity)
     form = VersionForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -238,8 +232,7 @@ def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assign_em(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
-    if not access.can_assign_em(request.user, opportunity):
-        raise PermissionDenied("Only an EM Manager for this region or an administrator may assign the EM.")
+    access.can_assign_em.require(request.user, opportunity)
     form = AssignEmForm(request.POST, candidates=engagement_managers())
     back = safe_next_url(request, opportunity.get_absolute_url())
     if not form.is_valid():
@@ -300,8 +293,7 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def risk_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=pk)
-    if not access.can_edit_em_fields(request.user, opportunity):
-        raise PermissionDenied("Only the assigned EM, their manager or an administrator may add risks.")
+    access.can_change_risks.require(request.user, opportunity)
     form = RiskForm(request.POST)
     if form.is_valid():
         try:
@@ -324,8 +316,7 @@ def risk_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def risk_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     risk = selectors.risk_for_user(user=request.user, pk=pk)
-    if not access.can_edit_em_fields(request.user, risk.opportunity):
-        raise PermissionDenied("Only the assigned EM, their manager or an administrator may change risks.")
+    access.can_change_risks.require(request.user, risk.opportunity)
     form = RiskEditForm(request.POST or None, instance=risk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -358,8 +349,7 @@ def risk_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def workload(request: HtmxHttpRequest) -> HttpResponse:
     """EM Managers balance the pipeline: open opportunities, amount and stale calls per EM."""
-    if not (request.user.is_superuser or request.user.has_perm("engagements.manage_em_team")):
-        raise PermissionDenied("The EM workload page is for EM Managers.")
+    access.can_see_workload.require(request.user)
     loads = selectors.em_workload(user=request.user)
     return render(
         request,

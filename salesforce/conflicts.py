@@ -5,11 +5,11 @@ editing the EM fields."""
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from core import actions
 from core.exceptions import Conflict
 from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush
 from engagements.services import validate_scoping_link
@@ -48,10 +48,12 @@ def _drop_from_outbox(opportunity: Opportunity, field: str) -> None:
 
 
 def _take_salesforce_value(*, actor: User, conflict: SyncConflict, opportunity_id: int) -> None:
-    # Bump the version first: the UPDATE takes the row's write lock before the values are read, so
-    # an EM's concurrent save can neither be overwritten here nor overwrite this.
-    Opportunity.objects.filter(pk=opportunity_id).update(version=F("version") + 1)
-    opportunity = Opportunity.objects.select_related("engagement_manager").get(pk=opportunity_id)
+    # Lock the row and move its version on before the values are read, so an EM's concurrent save
+    # can neither be overwritten here nor overwrite this.
+    opportunity = actions.lock(
+        Opportunity.objects.select_related("engagement_manager"), pk=opportunity_id, bump=True
+    )
+    snapshot = actions.snapshot(opportunity)
     key = conflict.field
     value = conflict.salesforce_value
     now = timezone.now()
@@ -83,9 +85,10 @@ def _take_salesforce_value(*, actor: User, conflict: SyncConflict, opportunity_i
             to_confidence=opportunity.em_confidence,
             rationale=opportunity.em_confidence_rationale,
         )
-    opportunity._history_user = actor  # type: ignore[attr-defined]
     opportunity._change_reason = "Sync conflict: took the Salesforce value"  # type: ignore[attr-defined]
-    opportunity.save()
+    actions.save(
+        opportunity, actor=actor, action="took Salesforce's value in a sync conflict", before=snapshot
+    )
     _drop_from_outbox(opportunity, key)
 
 
@@ -101,15 +104,18 @@ def sync_conflict_resolve(*, actor: User, conflict: SyncConflict, choice: str) -
     if locked is None:
         raise ValidationError("That conflict no longer exists.", code="missing")
     opportunity = Opportunity.objects.select_related("engagement_manager").get(pk=locked.opportunity_id)
-    if not access.can_resolve_sync_conflict(actor, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may resolve a sync conflict."
-        )
+    access.can_resolve_sync_conflict.require(actor, opportunity)
     if locked.status != SyncConflict.Status.OPEN:
         raise Conflict("This conflict was already resolved; the page shows the current values.")
     if choice == KEEP_MINE:
         _requeue(opportunity, locked.field)
         locked.resolution = SyncConflict.Resolution.KEEP_LOCAL
+        actions.record(
+            actor=actor,
+            action=f"kept the PS Pipeline {locked.get_field_display()} in a sync conflict",
+            obj=opportunity,
+            note=f"Salesforce had: {locked.salesforce_value or '—'}",
+        )
     else:
         _take_salesforce_value(actor=actor, conflict=locked, opportunity_id=opportunity.pk)
         locked.resolution = SyncConflict.Resolution.TAKE_SALESFORCE

@@ -3,7 +3,7 @@ run itself is `sync.salesforce_sync_run`, which the task and the command call.)"
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.types import AnyUser
@@ -15,8 +15,7 @@ from salesforce.tasks import salesforce_sync
 
 def salesforce_sync_request(*, actor: AnyUser, full: bool = False) -> None:
     """Sync now: administrators (or holders of run_salesforce_sync) queue a run straight away."""
-    if not access.can_run_salesforce_sync(actor):
-        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
+    access.can_run_salesforce_sync.require(actor)
     config = load_config()
     if not config.enabled:
         raise ValidationError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,10 +20,7 @@ from salesforce.forms import ConflictResolveForm
 def conflict_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conflict = selectors.conflict_for_user(user=request.user, pk=pk)
     opportunity = conflict.opportunity
-    if not access.can_resolve_sync_conflict(request.user, opportunity):
-        raise PermissionDenied(
-            "Only the assigned EM, their manager or an administrator may resolve a sync conflict."
-        )
+    access.can_resolve_sync_conflict.require(request.user, opportunity)
     form = ConflictResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose to keep your value or take Salesforce's.")
@@ -48,8 +45,7 @@ def conflict_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def sync_now(request: HtmxHttpRequest) -> HttpResponse:
-    if not access.can_run_salesforce_sync(request.user):
-        raise PermissionDenied("Only an administrator may start a Salesforce sync.")
+    access.can_run_salesforce_sync.require(request.user)
     back = safe_next_url(request, reverse("admin:salesforce_syncrun_health"))
     try:
         services.salesforce_sync_request(actor=request.user, full=request.POST.get("full") == "1")

@@ -63,9 +63,7 @@ def _lock(estimate: Estimate, *, expected_version: int | None = None) -> Estimat
         )
     # Adding or removing a line carries no version from the page; it still makes an open
     # calculator form stale.
-    fresh = actions.lock(queryset, pk=estimate.pk)
-    fresh.version += 1
-    return fresh
+    return actions.lock(queryset, pk=estimate.pk, bump=True)
 
 
 def _set_totals(estimate: Estimate, lines: list[EstimateLine]) -> calculator.Totals:
