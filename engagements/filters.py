@@ -4,10 +4,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from core.fiscal import FiscalQuarter
-from engagements.models import Confidence, Opportunity
+from engagements.models import CONFIDENCE_RANK, Confidence, Opportunity
 from people.models import Region
 
 
@@ -41,15 +41,39 @@ STATUS_CHOICES = [
     ("all", "Open and closed"),
 ]
 
-SORTS = {
-    "close_date": ("close_date", "name"),
-    "amount": ("amount", "name"),
-    "name": ("name",),
-    "account": ("account__name", "name"),
-    "confidence": ("em_confidence", "close_date"),
-    "reviewed": ("em_reviewed_at", "name"),
-    "stage": ("stage", "close_date"),
-}
+# EM confidence from most to least likely to close in the quarter: Green, Amber, Red, Grey.
+_TOP = max(CONFIDENCE_RANK.values())
+LIKELIHOOD_ORDER = Case(
+    *[When(em_confidence=value, then=Value(_TOP - rank)) for value, rank in CONFIDENCE_RANK.items()],
+    default=Value(_TOP + 1),
+    output_field=IntegerField(),
+)
+
+
+class PipelineOrdering(django_filters.OrderingFilter):
+    """The columns the pipeline sorts by (`?sort=amount`, `?sort=-amount`), each with its tie-breakers;
+    confidence sorts by rank (Green, Amber, Red, Grey), not by name. An unknown sort is ignored."""
+
+    KEYS: dict[str, tuple[str, ...]] = {
+        "close_date": ("close_date", "name"),
+        "amount": ("amount", "name"),
+        "name": ("name",),
+        "account": ("account__name", "name"),
+        "confidence": ("confidence_rank", "close_date"),
+        "reviewed": ("em_reviewed_at", "name"),
+        "stage": ("stage", "close_date"),
+    }
+    DEFAULT = "close_date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields=[(key, key) for key in self.KEYS], **kwargs)
+
+    def filter(self, qs: QuerySet[Opportunity], value: list[str] | None) -> QuerySet[Opportunity]:
+        ordering: list[str] = []
+        for key in value or [self.DEFAULT]:
+            descending, base = key.startswith("-"), key.lstrip("-")
+            ordering += [f"-{name}" if descending else name for name in self.KEYS[base]]
+        return qs.annotate(confidence_rank=LIKELIHOOD_ORDER).order_by(*ordering, "pk")
 
 
 class PipelineFilter(django_filters.FilterSet):
@@ -73,6 +97,7 @@ class PipelineFilter(django_filters.FilterSet):
     stale = django_filters.BooleanFilter(
         label="Only stale calls", method="filter_stale", widget=forms.CheckboxInput
     )
+    sort = PipelineOrdering(widget=forms.HiddenInput)
 
     class Meta:
         model = Opportunity
@@ -82,6 +107,8 @@ class PipelineFilter(django_filters.FilterSet):
         data = data.copy() if data is not None else {}
         data.setdefault("quarter", "current")
         data.setdefault("status", "open")
+        if data.get("sort", "").lstrip("-") not in PipelineOrdering.KEYS:
+            data["sort"] = PipelineOrdering.DEFAULT
         super().__init__(data, *args, **kwargs)
         self.filters["stage"].extra["choices"] = [(s, s) for s in (stages or [])]
         form = self.form
@@ -117,3 +144,8 @@ class PipelineFilter(django_filters.FilterSet):
     def filter_stale(self, qs: QuerySet[Opportunity], name: str, value: bool) -> QuerySet[Opportunity]:
         # is_stale is annotated by selectors.annotate_badges on the base queryset.
         return qs.filter(is_stale=True) if value else qs  # type: ignore[misc]
+
+    @property
+    def sort_in_force(self) -> str:
+        """The sort in force, as the column links show it (e.g. "-amount")."""
+        return str(self.data.get("sort") or PipelineOrdering.DEFAULT)

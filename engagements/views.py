@@ -19,7 +19,7 @@ from core.redirects import safe_next_url
 from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
 from engagements import access, selectors, services
-from engagements.filters import SORTS, PipelineFilter
+from engagements.filters import PipelineFilter
 from engagements.forms import (
     AssignEmForm,
     EmFieldsForm,
@@ -85,15 +85,8 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
     filterset = PipelineFilter(request.GET, queryset=base, stages=sorted(stages))
     # Invalid filter values show their errors above an empty list rather than a wrong one.
     filtered = filterset.qs if filterset.is_valid() else base.none()
-    sort = request.GET.get("sort", "close_date")
-    descending = sort.startswith("-")
-    sort_key = sort.lstrip("-")
-    if sort_key not in SORTS:
-        sort_key, descending = "close_date", False
-    ordering = [f"-{f}" if descending else f for f in SORTS[sort_key]]
-    ordered = filtered.order_by(*ordering, "pk")
 
-    paginator = Paginator(ordered, settings.PIPELINE_PAGE_SIZE)
+    paginator = Paginator(filtered, settings.PIPELINE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     _decorate_rows(request, rows, scope)
@@ -113,7 +106,7 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
         "totals": totals,
         "total_count": total_count,
         "total_amounts": total_amounts,
-        "sort": ("-" if descending else "") + sort_key,
+        "sort": filterset.sort_in_force,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
         "next_url": request.get_full_path(),

@@ -483,3 +483,36 @@ def test_login_page_is_public_and_works(people):
     assert client.get(reverse("engagements:pipeline")).status_code == 200
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("engagements:pipeline")).status_code == 302
+
+
+def test_sorting_by_confidence_goes_by_likelihood_not_by_name(people, em, region_amer):
+    for name, confidence in [("A", "Grey"), ("B", "Red"), ("C", "Green"), ("D", "Amber")]:
+        OpportunityFactory(
+            engagement_manager=em,
+            region=region_amer,
+            name=name,
+            em_confidence=confidence,
+            em_confidence_rationale="x",
+        )
+    client = client_for(people["em"])
+    ascending = client.get(reverse("engagements:pipeline") + "?scope=mine&sort=confidence")
+    assert [r.em_confidence for r in ascending.context["rows"]] == ["Green", "Amber", "Red", "Grey"]
+    descending = client.get(reverse("engagements:pipeline") + "?scope=mine&sort=-confidence")
+    assert [r.em_confidence for r in descending.context["rows"]] == ["Grey", "Red", "Amber", "Green"]
+    assert descending.context["sort"] == "-confidence"
+
+
+def test_an_unknown_sort_falls_back_to_close_date(people, em, region_amer):
+    import datetime as dt
+
+    OpportunityFactory(
+        engagement_manager=em, region=region_amer, name="Late", close_date=dt.date(2027, 1, 20)
+    )
+    OpportunityFactory(
+        engagement_manager=em, region=region_amer, name="Early", close_date=dt.date(2026, 11, 20)
+    )
+    response = client_for(people["em"]).get(
+        reverse("engagements:pipeline") + "?scope=mine&quarter=any&sort=evil"
+    )
+    assert response.status_code == 200 and response.context["sort"] == "close_date"
+    assert [r.name for r in response.context["rows"]] == ["Early", "Late"]
