@@ -27,8 +27,16 @@ class Scope:
     ALL = "all"
 
 
-def stale_cutoff() -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=settings.STALE_AFTER_DAYS)
+def stale_cutoff(as_of: dt.datetime | None = None) -> dt.datetime:
+    """Calls last confirmed before this moment are stale: STALE_AFTER_DAYS before `as_of` (now)."""
+    return (as_of or timezone.now()) - dt.timedelta(days=settings.STALE_AFTER_DAYS)
+
+
+def stale_call(reviewed_field: str = "em_reviewed_at", *, as_of: dt.datetime | None = None) -> Q:
+    """The one definition of a stale EM call: never confirmed, or last confirmed before
+    stale_cutoff(as_of). `reviewed_field` names the review stamp in queries over other rows
+    (a forecast snapshot's copy of it)."""
+    return Q(**{f"{reviewed_field}__isnull": True}) | Q(**{f"{reviewed_field}__lt": stale_cutoff(as_of)})
 
 
 def available_scopes(user: AnyUser) -> list[tuple[str, str]]:
@@ -55,7 +63,7 @@ def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     quarter = FiscalQuarter.current()
     return qs.annotate(
         is_stale=Case(
-            When(Q(em_reviewed_at__isnull=True) | Q(em_reviewed_at__lt=stale_cutoff()), then=Value(True)),
+            When(stale_call(), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
@@ -178,7 +186,7 @@ def em_workload(*, user: AnyUser, region_id: int | None = None) -> list[EmLoad]:
         .annotate(
             n=Count("id"),
             total=Sum("amount"),
-            stale=Count("id", filter=Q(em_reviewed_at__isnull=True) | Q(em_reviewed_at__lt=stale_cutoff())),
+            stale=Count("id", filter=stale_call()),
         )
         .order_by()
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from engagements.models import Confidence, Opportunity
+from engagements.selectors import stale_call
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
 
 ZERO = Decimal("0")
@@ -150,7 +151,6 @@ class Source:
         return "live" if self.snapshot is None else f"week of {self.snapshot.week:%Y-%m-%d}"
 
     def rows(self) -> QuerySet[Any]:
-        stale_before = self.as_of - dt.timedelta(days=settings.STALE_AFTER_DAYS)
         if self.snapshot is None:
             qs: QuerySet[Any] = Opportunity.objects.filter(removed_in_salesforce_at__isnull=True).annotate(
                 s_amount=Coalesce(
@@ -187,7 +187,7 @@ class Source:
             )
         return qs.annotate(
             s_stale=Case(
-                When(Q(s_reviewed__isnull=True) | Q(s_reviewed__lt=stale_before), then=Value(True)),
+                When(stale_call("s_reviewed", as_of=self.as_of), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             )
