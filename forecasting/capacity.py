@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
+from forecasting.figures import COLOURS
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
 from scoping.models import Estimate, EstimateLine
 from sow.models import SowStatus
@@ -41,9 +42,9 @@ RATE_CARD_ROLE_TO_PERSON_ROLE = {
 
 
 def default_weights() -> dict[str, Decimal]:
-    configured = getattr(settings, "CAPACITY_CONFIDENCE_WEIGHTS", {})
-    defaults = {"Green": "0.9", "Amber": "0.6", "Red": "0.2", "Grey": "0.1"}
-    return {colour: Decimal(str(configured.get(colour, value))) for colour, value in defaults.items()}
+    """The configured weight of each EM confidence colour (CAPACITY_CONFIDENCE_WEIGHTS)."""
+    configured = settings.CAPACITY_CONFIDENCE_WEIGHTS
+    return {colour: Decimal(str(configured[colour])) for colour in COLOURS}
 
 
 @dataclass
@@ -59,7 +60,7 @@ def confidence_weights(calls_by_colour: dict[str, tuple[int, int]] | None = None
 
         overall = calibration().overall
         calls_by_colour = {c: (rate.called, rate.won) for c, rate in overall.calls.items()}
-    minimum = int(getattr(settings, "CAPACITY_MIN_CALLS", 20))
+    minimum = int(settings.CAPACITY_MIN_CALLS)
     values, sources = default_weights(), {}
     for colour in values:
         called, won = calls_by_colour.get(colour, (0, 0))
@@ -140,7 +141,7 @@ def _touched_weeks(start: dt.date, end: dt.date, weeks: list[dt.date]) -> list[i
 
 def demand_hours(weeks: list[dt.date], weights: Weights) -> list[tuple[int | None, str, int, Decimal]]:
     """Weighted demand as (region id, person role, week index, hours), one query."""
-    spread = int(getattr(settings, "DEMAND_SPREAD_WEEKS", 8))
+    spread = int(settings.DEMAND_SPREAD_WEEKS)
     agreed = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue"), status="agreed")
     latest = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue")).order_by("-number")
     chosen = Subquery(agreed.values("pk")[:1])

@@ -31,7 +31,7 @@ COLOURS = [Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY]
 
 
 def corporate_currency() -> str:
-    return str(getattr(settings, "CORPORATE_CURRENCY", "USD"))
+    return str(settings.CORPORATE_CURRENCY)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -112,15 +112,6 @@ class Rates:
         for currency, rate, effective in sorted(rows, key=lambda r: r[2]):
             if effective <= on:
                 self._rates[currency] = rate
-
-    @classmethod
-    def on_date(cls, on: dt.date) -> Rates:
-        return cls(
-            ExchangeRate.objects.filter(effective_date__lte=on).values_list(
-                "currency", "rate", "effective_date"
-            ),
-            on,
-        )
 
     def rate(self, currency: str) -> Decimal | None:
         if currency == self.corporate:

@@ -23,7 +23,7 @@ def ensure_snapshot_schedule(*, using: str = DEFAULT_DB_ALIAS) -> bool:
         day_of_week="1",
         day_of_month="*",
         month_of_year="*",
-        timezone=getattr(settings, "FORECAST_SNAPSHOT_TIME_ZONE", settings.TIME_ZONE),
+        timezone=settings.FORECAST_SNAPSHOT_TIME_ZONE,
     )
     PeriodicTask.objects.using(using).create(
         name=SCHEDULE_NAME,

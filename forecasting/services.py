@@ -25,7 +25,7 @@ from people.models import Person, Region
 
 
 def snapshot_time_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(getattr(settings, "FORECAST_SNAPSHOT_TIME_ZONE", settings.TIME_ZONE))
+    return zoneinfo.ZoneInfo(settings.FORECAST_SNAPSHOT_TIME_ZONE)
 
 
 def week_of(moment: dt.datetime | None = None) -> dt.date:

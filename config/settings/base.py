@@ -336,9 +336,14 @@ X_FRAME_OPTIONS = "DENY"
 # weighted by EM confidence (observed close rates once a colour has CAPACITY_MIN_CALLS calls).
 DEMAND_SPREAD_WEEKS = env.int("DEMAND_SPREAD_WEEKS", default=8)
 CAPACITY_MIN_CALLS = env.int("CAPACITY_MIN_CALLS", default=20)
-CAPACITY_CONFIDENCE_WEIGHTS = env.dict(
-    "CAPACITY_CONFIDENCE_WEIGHTS", default={"Green": "0.9", "Amber": "0.6", "Red": "0.2", "Grey": "0.1"}
-)
+# CAPACITY_CONFIDENCE_WEIGHTS=Green=0.8,Red=0.3 sets some colours; the others keep these defaults.
+CAPACITY_CONFIDENCE_WEIGHTS = {
+    "Green": "0.9",
+    "Amber": "0.6",
+    "Red": "0.2",
+    "Grey": "0.1",
+    **env.dict("CAPACITY_CONFIDENCE_WEIGHTS", default={}),
+}
 
 # --- Uploads and files ------------------------------------------------------------------------------
 # Rendered and signed SOW PDFs are served only by the views that check access (sow:download_pdf,

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+        if not settings.DEMO_DATA_ALLOWED:
             raise CommandError(
                 "seed_demo is refused with production settings: "
                 "demo passwords must never reach a real deployment."
