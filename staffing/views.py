@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,8 +53,7 @@ def _requirement_form_page(
 @require_http_methods(["GET", "POST"])
 def requirement_create(request: HtmxHttpRequest, sow_pk: int) -> HttpResponse:
     sow = sow_selectors.sow_for_user(user=request.user, pk=sow_pk)
-    if not access.can_edit(request.user, sow):
-        raise PermissionDenied("Only the SOW's EM, their manager or PS Operations add staffing requirements.")
+    access.can_edit.require(request.user, sow)
     form = RequirementForm(request.POST or None, skills=people_selectors.skills())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -86,10 +85,7 @@ def requirement_create(request: HtmxHttpRequest, sow_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def requirement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirement = reads.requirement_for_user(user=request.user, pk=pk)
-    if not access.can_edit(request.user, requirement.sow):
-        raise PermissionDenied(
-            "Only the SOW's EM, their manager or PS Operations change staffing requirements."
-        )
+    access.can_edit.require(request.user, requirement.sow)
     form = RequirementForm(
         request.POST or None,
         skills=people_selectors.skills(),
@@ -129,6 +125,7 @@ def requirement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def requirement_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirement = reads.requirement_for_user(user=request.user, pk=pk)
     sow = requirement.sow
+    access.can_edit.require(request.user, sow)
     try:
         services.staffing_requirement_delete(actor=request.user, requirement=requirement)
     except ValidationError as exc:
@@ -195,10 +192,9 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "propose")
     if action not in ("propose", "confirm"):
         action = "propose"
-    if not access.can_edit(request.user, requirement.sow):
-        raise PermissionDenied("Only the SOW's EM, their manager or PS Operations propose people.")
-    if action == "confirm" and not access.can_manage(request.user):
-        raise PermissionDenied("Only PS Operations confirm assignments.")
+    access.can_propose.require(request.user, requirement.sow)
+    if action == "confirm":
+        access.can_confirm.require(request.user)
     form = AssignmentForm(request.POST)
     if not form.is_valid():
         return _detail(request, requirement, assignment_form=form)
@@ -241,6 +237,10 @@ def assignment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _assignment_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     assignment = reads.assignment_for_user(user=request.user, pk=pk)
     requirement = reads.requirement_for_user(user=request.user, pk=assignment.requirement_id)
+    if action == "confirm":
+        access.can_confirm.require(request.user)
+    else:
+        access.require_may_cancel(request.user, assignment)
     form: ConfirmForm | CancelForm = (
         ConfirmForm(request.POST) if action == "confirm" else CancelForm(request.POST)
     )
