@@ -178,3 +178,6 @@ class Assignment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} on {self.requirement} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('staffing:requirement', args=[self.requirement_id])}#assignment-{self.pk}"

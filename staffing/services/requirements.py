@@ -1,46 +1,44 @@
-"""Staffing a SOW: its structured staffing requirements and the people assigned to them.
+"""Staffing requirements: the delivery roles a SOW needs staffed, with their skills, languages, the
+customer's time zone, hours and dates. They change until the SOW is handed off or withdrawn.
 
-Who may do what is in staffing/access.py. Requirements change until the SOW is handed off;
-assignments are confirmed by PS Operations once the SOW is signed (or handed off), with enough
-availability in every week unless an override reason is given and recorded.
+Each write requires staffing.access.can_edit, claims (or locks) the requirement and records one
+audit entry on it, its skills told in words among the changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
+from core import actions
 from core.exceptions import Conflict
 from core.validators import SINGLE_LINE_MESSAGE, has_control_characters
-from people.models import DELIVERY_ROLES, Person, Skill, time_zone_names
+from people.models import DELIVERY_ROLES, Skill, time_zone_names
 from people.services import clean_hours, clean_languages
 from sow.models import Sow
-from staffing import access, matching
-from staffing.models import (
-    ACTIVE_ASSIGNMENT,
-    Assignment,
-    AssignmentStatus,
-    RequirementSkill,
-    StaffingRequirement,
-)
+from staffing import access
+from staffing.models import ACTIVE_ASSIGNMENT, Assignment, RequirementSkill, StaffingRequirement
 from staffing.selectors import sow_stage
 
 MAX_PERIOD_DAYS = 731
 MAX_TEXT = 4000
 
-# --------------------------------------------------------------------------- requirements
+STALE_REQUIREMENT = "Someone else changed this requirement while you were editing. Nothing was saved; reload."
+REMOVED_REQUIREMENT = "This staffing requirement has been removed in the meantime."
+
+Errors = dict[str, list[ValidationError]]
+AddError = Callable[..., None]
 
 
-def _errors() -> tuple[dict[str, list[ValidationError]], Any]:
-    errors: dict[str, list[ValidationError]] = {}
+def collect_errors() -> tuple[Errors, AddError]:
+    """A dict of field errors and the function that adds one (a message, or a ValidationError's)."""
+    errors: Errors = {}
 
     def add(field: str, message: str | ValidationError, code: str = "invalid") -> None:
         if isinstance(message, ValidationError):
@@ -65,7 +63,7 @@ def _clean_requirement(
     nice_skills: Mapping[int, int],
     notes: str,
 ) -> dict[str, Any]:
-    errors, add = _errors()
+    errors, add = collect_errors()
     clean: dict[str, Any] = {}
     clean["title"] = " ".join((title or "").split())
     if has_control_characters(title or ""):
@@ -141,26 +139,40 @@ def _check_requirements_editable(actor: User, sow: Sow) -> None:
         raise ValidationError(f"{sow.reference} is withdrawn.", code="withdrawn")
 
 
+def lock_requirement(pk: int) -> StaffingRequirement:
+    """The requirement fresh and locked until the transaction ends (no version to compare): what
+    proposals are checked against, one at a time, and what a change of its dates waits for."""
+    try:
+        return actions.lock(StaffingRequirement.objects.select_related("sow"), pk=pk)
+    except StaffingRequirement.DoesNotExist:
+        raise ValidationError(REMOVED_REQUIREMENT, code="removed") from None
+
+
+def _skills_in_words(requirement: StaffingRequirement) -> str:
+    rows = RequirementSkill.objects.filter(requirement=requirement).select_related("skill")
+    return ", ".join(str(row) for row in sorted(rows, key=lambda r: (not r.required, r.skill.name))) or "—"
+
+
 def _save_skills(actor: User, requirement: StaffingRequirement, clean: dict[str, Any]) -> None:
+    """Make the requirement's skills those asked for (rows added, changed and removed for `actor`);
+    the requirement's audit entry tells the change."""
     wanted = {
         **{skill_id: (level, False) for skill_id, level in clean["nice_skills"].items()},
         **{skill_id: (level, True) for skill_id, level in clean["required_skills"].items()},
     }
     current = {row.skill_id: row for row in RequirementSkill.objects.filter(requirement=requirement)}
     for skill_id, row in current.items():
-        row._history_user = actor  # type: ignore[attr-defined]
         if skill_id not in wanted:
-            row.delete()
+            actions.delete(row, actor=actor, audit=False)
         elif (row.min_level, row.required) != wanted[skill_id]:
             row.min_level, row.required = wanted[skill_id]
-            row.save(update_fields=["min_level", "required"])
+            actions.save(row, actor=actor, action="", update_fields=["min_level", "required"], audit=False)
     for skill_id, (level, required) in wanted.items():
         if skill_id not in current:
             row = RequirementSkill(
                 requirement=requirement, skill_id=skill_id, min_level=level, required=required
             )
-            row._history_user = actor  # type: ignore[attr-defined]
-            row.save()
+            actions.save(row, actor=actor, action="", audit=False)
 
 
 _REQUIREMENT_FIELDS = [
@@ -209,9 +221,12 @@ def staffing_requirement_create(
         notes=notes,
     )
     requirement = StaffingRequirement(sow=sow, created_by=actor, **{f: clean[f] for f in _REQUIREMENT_FIELDS})
-    requirement._history_user = actor  # type: ignore[attr-defined]
-    requirement.save()
+    actions.save(requirement, actor=actor, action="", audit=False)
     _save_skills(actor, requirement, clean)
+    changes = actions.diff(requirement, None)
+    if (skills := _skills_in_words(requirement)) != "—":
+        changes.append({"field": "skills", "before": "", "after": skills})
+    actions.record(actor=actor, action="added a staffing requirement", obj=requirement, changes=changes)
     return requirement
 
 
@@ -233,8 +248,8 @@ def staffing_requirement_update(
     title: str = "",
     notes: str = "",
 ) -> StaffingRequirement:
-    """Change a requirement; refused when someone else changed it first (version check) or when
-    active assignments would fall outside the new dates."""
+    """Change a requirement at the version the user saw (Conflict when someone else changed it
+    first); refused when active assignments would fall outside the new dates."""
     _check_requirements_editable(actor, requirement.sow)
     clean = _clean_requirement(
         title=title,
@@ -249,8 +264,18 @@ def staffing_requirement_update(
         nice_skills=nice_skills,
         notes=notes,
     )
+    try:
+        fresh = actions.claim(
+            StaffingRequirement.objects.select_related("sow"),
+            pk=requirement.pk,
+            expected_version=expected_version,
+            stale_message=STALE_REQUIREMENT,
+        )
+    except StaffingRequirement.DoesNotExist:
+        raise Conflict(REMOVED_REQUIREMENT) from None
+    # Counted under the lock: a proposal waits for it, so none can land outside the new dates.
     outside = (
-        Assignment.objects.filter(requirement=requirement, status__in=ACTIVE_ASSIGNMENT)
+        Assignment.objects.filter(requirement=fresh, status__in=ACTIVE_ASSIGNMENT)
         .exclude(start_date__gte=clean["start_date"], end_date__lte=clean["end_date"])
         .count()
     )
@@ -263,267 +288,36 @@ def staffing_requirement_update(
                 )
             }
         )
-    if not StaffingRequirement.objects.filter(pk=requirement.pk, version=expected_version).update(
-        version=F("version") + 1
-    ):
-        raise Conflict(
-            "Someone else changed this requirement while you were editing. Nothing was saved; reload."
-        )
-    fresh = StaffingRequirement.objects.select_related("sow").get(pk=requirement.pk)
+    before = actions.snapshot(fresh)
+    skills_before = _skills_in_words(fresh)
     for name in _REQUIREMENT_FIELDS:
         setattr(fresh, name, clean[name])
-    fresh._history_user = actor  # type: ignore[attr-defined]
-    fresh.save()
     _save_skills(actor, fresh, clean)
+    skills_after = _skills_in_words(fresh)
+    skills = [{"field": "skills", "before": skills_before, "after": skills_after}]
+    actions.save(
+        fresh,
+        actor=actor,
+        action="changed the staffing requirement",
+        before=before,
+        also_changed=skills if skills_after != skills_before else None,
+    )
     return fresh
 
 
 @transaction.atomic
 def staffing_requirement_delete(*, actor: User, requirement: StaffingRequirement) -> None:
-    """Remove a requirement that nobody is proposed or confirmed on."""
+    """Remove a requirement that nobody is proposed or confirmed on (its cancelled assignments and
+    its skills go with it)."""
     _check_requirements_editable(actor, requirement.sow)
-    if Assignment.objects.filter(requirement=requirement, status__in=ACTIVE_ASSIGNMENT).exists():
+    fresh = lock_requirement(requirement.pk)
+    if Assignment.objects.filter(requirement=fresh, status__in=ACTIVE_ASSIGNMENT).exists():
         raise ValidationError(
             "Cancel its assignments before removing this requirement.", code="has_assignments"
         )
-    requirement._history_user = actor  # type: ignore[attr-defined]
-    requirement.delete()
-
-
-# --------------------------------------------------------------------------- assignments
-
-
-def _bookings(
-    person: Person, start: dt.date, end: dt.date, *, exclude_pk: int | None
-) -> list[matching.Booking]:
-    rows = Assignment.objects.filter(
-        person=person, status__in=ACTIVE_ASSIGNMENT, start_date__lte=end, end_date__gte=start
-    )
-    if exclude_pk is not None:
-        rows = rows.exclude(pk=exclude_pk)
-    return [
-        matching.Booking(a.start_date, a.end_date, a.hours_per_week, a.status == AssignmentStatus.CONFIRMED)
-        for a in rows
-    ]
-
-
-def over_allocation(assignment: Assignment) -> list[matching.WeekLoad]:
-    """Weeks in which the person's other confirmed work plus this assignment exceeds their capacity."""
-    return matching.over_allocated_weeks(
-        assignment.person.weekly_capacity_hours,
-        _bookings(assignment.person, assignment.start_date, assignment.end_date, exclude_pk=assignment.pk),
-        assignment.start_date,
-        assignment.end_date,
-        assignment.hours_per_week,
-    )
-
-
-def _clean_assignment_terms(
-    requirement: StaffingRequirement, hours_per_week: Any, start_date: Any, end_date: Any
-) -> tuple[Decimal, dt.date, dt.date]:
-    errors, add = _errors()
-    hours = requirement.hours_per_week
-    if hours_per_week not in (None, ""):
-        try:
-            hours = clean_hours(
-                hours_per_week,
-                field_label="Hours per week",
-                low=Decimal("0"),
-                high=Decimal("80"),
-                allow_low=False,
-            )
-        except ValidationError as exc:
-            add("hours_per_week", exc)
-    start = start_date or requirement.start_date
-    end = end_date or requirement.end_date
-    if not isinstance(start, dt.date):
-        add("start_date", "Enter a date.")
-    elif not requirement.start_date <= start <= requirement.end_date:
-        add(
-            "start_date",
-            f"Within the requirement's dates ({requirement.start_date} to {requirement.end_date}).",
-        )
-    if not isinstance(end, dt.date):
-        add("end_date", "Enter a date.")
-    elif not requirement.start_date <= end <= requirement.end_date:
-        add(
-            "end_date",
-            f"Within the requirement's dates ({requirement.start_date} to {requirement.end_date}).",
-        )
-    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
-        add("end_date", "The end date is before the start date.", "order")
-    if errors:
-        raise ValidationError(errors)
-    return hours, start, end
-
-
-@transaction.atomic
-def assignment_propose(
-    *,
-    actor: User,
-    requirement: StaffingRequirement,
-    person: Person,
-    hours_per_week: Any = None,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-) -> Assignment:
-    """Propose a person for a requirement (pipeline); hours and dates default to the requirement's."""
-    sow = requirement.sow
-    if not access.can_edit(actor, sow):
-        raise PermissionDenied(
-            "Only the SOW's EM, their manager, PS Operations or an administrator may propose."
-        )
-    stage = sow_stage(sow)
-    if stage.closed:
-        raise ValidationError(f"{sow.reference} is withdrawn.", code="withdrawn")
-    if stage.handed_off and not access.can_manage(actor):
-        raise PermissionDenied("After hand-off, PS Operations staff the engagement.")
-    if not person.active or person.role not in {role.value for role in DELIVERY_ROLES}:
-        raise ValidationError(
-            {"person": ValidationError("Choose an active delivery person.", code="not_delivery")}
-        )
-    hours, start, end = _clean_assignment_terms(requirement, hours_per_week, start_date, end_date)
-    if Assignment.objects.filter(
-        requirement=requirement, person=person, status__in=ACTIVE_ASSIGNMENT
-    ).exists():
-        raise ValidationError(
-            {"person": ValidationError(f"{person.name} is already on this requirement.", code="duplicate")}
-        )
-    assignment = Assignment(
-        requirement=requirement,
-        person=person,
-        hours_per_week=hours,
-        start_date=start,
-        end_date=end,
-        proposed_by=actor,
-        proposed_at=timezone.now(),
-    )
-    assignment._history_user = actor  # type: ignore[attr-defined]
-    try:
-        with transaction.atomic():
-            assignment.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"person": ValidationError(f"{person.name} is already on this requirement.", code="duplicate")}
-        ) from None
-    return assignment
-
-
-def _over_allocation_message(
-    person: Person, weeks: list[matching.WeekLoad], hours: Decimal, total: int
-) -> str:
-    first = weeks[0]
-    return (
-        f"Confirming over-allocates {person.name} in {len(weeks)} of {total} week(s) "
-        f"(week of {first.week:%Y-%m-%d}: {matching.hours_text(first.capacity)} h capacity, "
-        f"{matching.hours_text(first.confirmed)} h already confirmed + {matching.hours_text(hours)} h = "
-        f"{matching.hours_text(first.confirmed + hours)} h). Give an override reason to confirm anyway."
-    )
-
-
-@transaction.atomic
-def assignment_confirm(*, actor: User, assignment: Assignment, override_reason: str = "") -> Assignment:
-    """Proposed → confirmed, by PS Operations, once the SOW is signed or handed off.
-
-    Checks the person's capacity in every week of the assignment against their other confirmed work;
-    over-allocation is refused unless an override reason is given, which is recorded.
-    """
-    if not access.can_manage(actor):
-        raise PermissionDenied("Only PS Operations confirm assignments.")
-    # Lock the person so two confirmations for the same person are checked one after the other.
-    person = Person.objects.select_for_update().get(pk=assignment.person_id)
-    locked = Assignment.objects.select_for_update().select_related("requirement__sow").get(pk=assignment.pk)
-    locked.person = person
-    if locked.status != AssignmentStatus.PROPOSED:
-        raise ValidationError(
-            f"This assignment is {locked.get_status_display().lower()}; only proposed ones can be confirmed.",
-            code="bad_state",
-        )
-    sow = locked.requirement.sow
-    if not sow_stage(sow).signed:
-        raise ValidationError(
-            f"{sow.reference} is not signed yet; assignments are confirmed after signature.",
-            code="not_signed",
-        )
-    if not person.active:
-        raise ValidationError(f"{person.name} is no longer active.", code="inactive")
-    override_reason = (override_reason or "").strip()
-    if len(override_reason) > MAX_TEXT:
-        raise ValidationError(
-            {"override_reason": ValidationError(f"At most {MAX_TEXT} characters.", code="max_length")}
-        )
-    over = over_allocation(locked)
-    if over and not override_reason:
-        total = len(matching.weeks_between(locked.start_date, locked.end_date))
-        raise ValidationError(
-            {
-                "override_reason": ValidationError(
-                    _over_allocation_message(person, over, locked.hours_per_week, total),
-                    code="over_allocated",
-                )
-            }
-        )
-    locked.status = AssignmentStatus.CONFIRMED
-    locked.confirmed_by = actor
-    locked.confirmed_at = timezone.now()
-    locked.override_reason = override_reason if over else ""
-    locked._history_user = actor  # type: ignore[attr-defined]
-    locked.save()
-    return locked
-
-
-@transaction.atomic
-def assignment_staff(
-    *,
-    actor: User,
-    requirement: StaffingRequirement,
-    person: Person,
-    hours_per_week: Any = None,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-    override_reason: str = "",
-) -> Assignment:
-    """PS Operations put a person straight on a signed SOW: propose and confirm in one step
-    (all or nothing)."""
-    if not access.can_manage(actor):
-        raise PermissionDenied("Only PS Operations confirm assignments.")
-    assignment = assignment_propose(
-        actor=actor,
-        requirement=requirement,
-        person=person,
-        hours_per_week=hours_per_week,
-        start_date=start_date,
-        end_date=end_date,
-    )
-    return assignment_confirm(actor=actor, assignment=assignment, override_reason=override_reason)
-
-
-@transaction.atomic
-def assignment_cancel(*, actor: User, assignment: Assignment, reason: str = "") -> Assignment:
-    """Cancel a proposal (its proposers and PS Operations) or a confirmed assignment (PS Operations,
-    with a reason)."""
-    locked = Assignment.objects.select_for_update().select_related("requirement__sow").get(pk=assignment.pk)
-    sow = locked.requirement.sow
-    reason = (reason or "").strip()
-    if locked.status == AssignmentStatus.CANCELLED:
-        raise ValidationError("This assignment is already cancelled.", code="bad_state")
-    if locked.status == AssignmentStatus.CONFIRMED:
-        if not access.can_manage(actor):
-            raise PermissionDenied("Only PS Operations cancel confirmed assignments.")
-        if not reason:
-            raise ValidationError(
-                {"reason": ValidationError("Say why a confirmed assignment is cancelled.", code="required")}
-            )
-    else:
-        access.can_edit.require(actor, sow)
-    if len(reason) > MAX_TEXT:
-        raise ValidationError(
-            {"reason": ValidationError(f"At most {MAX_TEXT} characters.", code="max_length")}
-        )
-    locked.status = AssignmentStatus.CANCELLED
-    locked.cancelled_by = actor
-    locked.cancelled_at = timezone.now()
-    locked.cancel_reason = reason
-    locked._history_user = actor  # type: ignore[attr-defined]
-    locked.save()
-    return locked
+    # Removed one by one so their history names who removed them; the entry on the requirement tells it.
+    for assignment in Assignment.objects.filter(requirement=fresh):
+        actions.delete(assignment, actor=actor, audit=False)
+    for row in RequirementSkill.objects.filter(requirement=fresh):
+        actions.delete(row, actor=actor, audit=False)
+    actions.delete(fresh, actor=actor, action="removed a staffing requirement")
