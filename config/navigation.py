@@ -9,6 +9,7 @@ from core.access import can_read_audit_trail
 from core.fiscal import FiscalQuarter
 from engagements.access import can_see_workload
 from engagements.selectors import available_scopes
+from forecasting.access import can_see_capacity, can_see_forecast
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -29,11 +30,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             nav.append(
                 {"key": "pipeline:workload", "label": "EM workload", "url": reverse("engagements:workload")}
             )
-        if user.is_superuser or user.has_perm("forecasting.view_capacity"):
+        if can_see_capacity(user):
             nav.append(
                 {"key": "forecasting:capacity", "label": "Capacity", "url": reverse("forecasting:capacity")}
             )
-        if user.is_superuser or user.has_perm("forecasting.view_dashboard"):
+        if can_see_forecast(user):
             nav.append(
                 {"key": "forecasting:dashboard", "label": "Forecast", "url": reverse("forecasting:dashboard")}
             )

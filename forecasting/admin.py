@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from forecasting import access
 from forecasting.forms import PlanImportForm
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
 from forecasting.services import plan_import, snapshot_take
@@ -31,9 +32,12 @@ class BookingsPlanAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        extra_context = {**(extra_context or {}), "can_import_plans": access.can_import_plans(request.user)}
+        return super().changelist_view(request, extra_context)
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            raise PermissionDenied
+        access.can_import_plans.require(request.user)
         form = PlanImportForm(request.POST or None, request.FILES or None)
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -46,9 +50,10 @@ class BookingsPlanAdmin(admin.ModelAdmin):
                 except ValidationError as exc:
                     errors = exc.messages
                 else:
+                    unchanged = f", {result.unchanged} unchanged" if result.unchanged else ""
                     self.message_user(
                         request,
-                        f"Plans imported: {result.created} created, {result.updated} updated.",
+                        f"Plans imported: {result.created} created, {result.updated} updated{unchanged}.",
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(reverse("admin:forecasting_bookingsplan_changelist"))
@@ -89,13 +94,16 @@ class ForecastSnapshotAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        extra_context = {**(extra_context or {}), "can_take_snapshot": access.can_take_snapshot(request.user)}
+        return super().changelist_view(request, extra_context)
+
     def take_view(self, request: HttpRequest) -> HttpResponse:
+        access.can_take_snapshot.require(request.user)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))
         try:
             snapshot = snapshot_take(actor=request.user)  # type: ignore[arg-type]
-        except PermissionDenied:
-            raise
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:

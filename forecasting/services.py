@@ -11,15 +11,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import actions
 from core.fiscal import FiscalQuarter
 from core.money import CURRENCY_CODES
 from core.validators import parse_decimal
 from engagements.models import Opportunity
+from forecasting import access
 from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
 from people.models import Person, Region
 
@@ -37,9 +39,12 @@ def week_of(moment: dt.datetime | None = None) -> dt.date:
 @transaction.atomic
 def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> ForecastSnapshot:
     """Store one row per opportunity in scope for the week: every open one (any close date) and
-    those closed in the week's fiscal quarter. Re-running for a week replaces its rows."""
-    if actor is not None and not (actor.is_superuser or actor.has_perm("forecasting.add_forecastsnapshot")):
-        raise PermissionDenied("Only administrators take forecast snapshots by hand.")
+    those closed in the week's fiscal quarter. Re-running for a week replaces its rows.
+
+    Without an actor it runs as the system (the weekly beat task, the management command); either
+    way one audit entry tells who took it and how many opportunities it stored."""
+    if actor is not None:
+        access.can_take_snapshot.require(actor)
     week = week or week_of()
     if week.weekday() != 0:
         week = week - dt.timedelta(days=week.weekday())
@@ -49,9 +54,10 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
     # Two runs at once (beat fired twice, a redelivered task) take turns here: the week's row stays
     # locked until this transaction commits, and a run that raced to create it gets the unique
     # constraint's IntegrityError inside get_or_create, which then waits for and locks the winner's row.
-    snapshot, _ = ForecastSnapshot.objects.select_for_update().get_or_create(
+    snapshot, created = ForecastSnapshot.objects.select_for_update().get_or_create(
         week=week, defaults={"taken_at": timezone.now()}
     )
+    before = None if created else actions.snapshot(snapshot)
     ForecastSnapshotRow.objects.filter(snapshot=snapshot).delete()
     in_scope = (
         Opportunity.objects.filter(removed_in_salesforce_at__isnull=True)
@@ -80,7 +86,15 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
     ForecastSnapshotRow.objects.bulk_create(rows, batch_size=2000)
     snapshot.taken_at = timezone.now()
     snapshot.rows_count = len(rows)
-    snapshot.save(update_fields=["taken_at", "rows_count"])
+    actions.save(
+        snapshot,
+        actor=actor,
+        action="took the forecast snapshot" if created else "took the forecast snapshot again",
+        before=before,
+        update_fields=["taken_at", "rows_count"],
+        also_changed=actions.diff(snapshot, None) if created else None,
+        note="" if created else "The week's earlier rows were replaced.",
+    )
     return snapshot
 
 
@@ -88,6 +102,7 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
 class PlanImportResult:
     created: int
     updated: int
+    unchanged: int = 0
 
 
 MAX_PLAN_AMOUNT = Decimal("999999999999.99")
@@ -98,10 +113,11 @@ _HEADER = ["quarter", "region", "em_email", "amount", "currency"]
 def plan_import(*, actor: User, data: bytes) -> PlanImportResult:
     """Import bookings plans from CSV (quarter, region code, EM email, amount, currency).
 
-    Every row is checked first; any bad row refuses the whole file with its line number.
+    Every row is checked first; any bad row refuses the whole file with its line number. Each plan
+    the file creates or changes gets its own audit entry (its amount before and after); a row that
+    matches its plan already changes nothing. An EM has one plan per quarter, whatever its region.
     """
-    if not (actor.is_superuser or actor.has_perm("forecasting.add_bookingsplan")):
-        raise PermissionDenied("Only plan owners import bookings plans.")
+    access.can_import_plans.require(actor)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -150,9 +166,14 @@ def plan_import(*, actor: User, data: bytes) -> PlanImportResult:
         currency = (currency_text or settings.CORPORATE_CURRENCY).upper()
         if currency not in CURRENCY_CODES:
             problems.append(f"unknown currency “{currency_text[:5]}”")
-        key = (quarter, region.pk if region else None, person.pk if person else None)
+        # The plan's scope: an EM's plan is theirs whatever region the row names.
+        key = (quarter, None if person else region.pk if region else None, person.pk if person else None)
         if not problems and key in seen:
-            problems.append("the same quarter, region and EM appear twice")
+            problems.append(
+                "the same quarter and EM appear twice"
+                if person
+                else "the same quarter and region appear twice"
+            )
         seen.add(key)
         if problems:
             errors.append(f"Line {line}: " + "; ".join(problems) + ".")
@@ -160,14 +181,44 @@ def plan_import(*, actor: User, data: bytes) -> PlanImportResult:
             parsed.append((quarter, region, person, amount, currency))
     if errors:
         raise ValidationError(errors, code="bad_rows")
-    created = updated = 0
-    for quarter, region, person, amount, currency in parsed:
-        _, was_created = BookingsPlan.objects.update_or_create(
-            quarter=quarter,
-            region=region,
-            engagement_manager=person,
-            defaults={"amount": amount, "currency": currency},
+    outcomes = [
+        _plan_put(
+            actor=actor, quarter=quarter, region=region, person=person, amount=amount, currency=currency
         )
-        created += was_created
-        updated += not was_created
-    return PlanImportResult(created, updated)
+        for quarter, region, person, amount, currency in parsed
+    ]
+    return PlanImportResult(outcomes.count("created"), outcomes.count("updated"), outcomes.count("unchanged"))
+
+
+def _plan_put(
+    *, actor: User, quarter: str, region: Region | None, person: Person | None, amount: Decimal, currency: str
+) -> str:
+    """Create or change the one plan of this quarter and scope: "created", "updated" or "unchanged"."""
+    scope = BookingsPlan.objects.select_for_update().filter(quarter=quarter, engagement_manager=person)
+    if person is None:
+        scope = scope.filter(region=region)
+    plan = scope.first()
+    if plan is None:
+        try:
+            with transaction.atomic():
+                actions.create(
+                    BookingsPlan(
+                        quarter=quarter,
+                        region=region,
+                        engagement_manager=person,
+                        amount=amount,
+                        currency=currency,
+                    ),
+                    actor=actor,
+                    action="imported the bookings plan",
+                )
+            return "created"
+        except IntegrityError:
+            # Another import created this plan since the look-up: change that one instead.
+            plan = scope.get()
+    before = actions.snapshot(plan)
+    plan.region, plan.amount, plan.currency = region, amount, currency
+    if not actions.diff(plan, before):
+        return "unchanged"
+    actions.save(plan, actor=actor, action="changed the bookings plan by import", before=before)
+    return "updated"

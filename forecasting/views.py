@@ -20,16 +20,11 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from core.types import HtmxHttpRequest
 from core.validators import parse_integer
+from forecasting import access, figures, selectors
 from forecasting import calibration as calibration_mod
 from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
-from forecasting import figures, selectors
 from forecasting.forms import DashboardForm, DrillForm
-
-
-def _check(request: HtmxHttpRequest) -> None:
-    if not (request.user.is_superuser or request.user.has_perm("forecasting.view_dashboard")):
-        raise PermissionDenied("The forecast dashboard is for leadership, PS Directors and EM Managers.")
 
 
 def _selection(request: HtmxHttpRequest, weeks: list[dt.date]) -> tuple[FiscalQuarter, dt.date | None]:
@@ -127,7 +122,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
 
 @require_GET
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    _check(request)
+    access.can_see_forecast.require(request.user)
     context = _dashboard_data(request)
     context["active_nav"] = "forecasting:dashboard"
     return render(request, "forecasting/dashboard.html", context)
@@ -136,7 +131,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def drill(request: HtmxHttpRequest) -> HttpResponse:
     """The opportunities behind one figure; their total equals the figure."""
-    _check(request)
+    access.can_see_forecast.require(request.user)
     snapshots = selectors.snapshots()
     form = DrillForm(request.GET, weeks=[snapshot.week for snapshot in snapshots])
     if not form.is_valid():
@@ -212,7 +207,7 @@ def _money(value: Decimal | None) -> Any:
 @require_GET
 def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
     """CSV of one dashboard table (formula-like cells neutralised)."""
-    _check(request)
+    access.can_see_forecast.require(request.user)
     data = _dashboard_data(request)
     board, quarter = data["board"], data["quarter"]
     name = f"{table}-{quarter.label}.csv"
@@ -290,7 +285,7 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
 
 @require_GET
 def calibration(request: HtmxHttpRequest) -> HttpResponse:
-    _check(request)
+    access.can_see_forecast.require(request.user)
     try:
         requested = parse_integer(request.GET.get("week_number", calibration_mod.DEFAULT_WEEK))
         week_number = min(13, max(1, requested))
@@ -335,8 +330,7 @@ def calibration(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def capacity(request: HtmxHttpRequest) -> HttpResponse:
     """The next 12 weeks: capacity, confirmed, proposed and weighted pipeline demand, with a heat map."""
-    if not (request.user.is_superuser or request.user.has_perm("forecasting.view_capacity")):
-        raise PermissionDenied("The capacity page is for PS Operations, managers and leadership.")
+    access.can_see_capacity.require(request.user)
     dimension = request.GET.get("by", "region")
     if dimension not in dict(capacity_mod.DIMENSIONS):
         messages.error(request, "Group by region, role or skill.")
