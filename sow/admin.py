@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_site import ReadOnlyAdmin
+from core.exceptions import Conflict
 from core.history import HistoryAdmin
-from sow import selectors, services
+from sow import access, selectors, services
 from sow.forms import DecisionForm
 from sow.models import ApprovalQueueItem, MarginTarget, SowStatus, SowTemplate, SowVersion
 
@@ -39,10 +40,10 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
     actions = None
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sow.approve_sow")
+        return access.can_decide_sows(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("sow.approve_sow")
+        return access.can_decide_sows(request.user)
 
     def get_urls(self) -> list[Any]:
         custom = [
@@ -57,8 +58,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+        access.can_decide_sows.require(request.user)
         now = timezone.now()
         rows = []
         for version in selectors.approval_queue():
@@ -67,7 +67,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
                     "version": version,
                     "days_waiting": (now - version.submitted_at).days if version.submitted_at else 0,
                     "review_url": reverse("admin:sow_approvalqueueitem_review", args=[version.pk]),
-                    "own": version.author_id == request.user.pk,
+                    "own": not access.can_decide(request.user, version),
                 }
             )
         context = {
@@ -79,10 +79,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/sow/approval_queue.html", context)
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from core.exceptions import Conflict
-
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+        access.can_decide_sows.require(request.user)
         version = get_object_or_404(
             SowVersion.objects.select_related(
                 "sow",
@@ -131,7 +128,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
                 else:
                     raise ValidationError("Choose approve or request changes.")
             except PermissionDenied as exc:
-                self.message_user(request, str(exc) or "You may not decide on this SOW.", messages.ERROR)
+                self.message_user(request, str(exc), messages.ERROR)
             except Conflict as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 version.refresh_from_db()
@@ -153,7 +150,8 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
             "documents": selectors.documents(version),
             "last_approved": last,
             "form": form,
-            "own": version.author_id == request.user.pk,
+            # Why this user may not decide here (their own SOW), shown instead of the decision form.
+            "refusal": None if access.can_decide(request.user, version) else access.can_decide.message,
             "decidable": version.status == SowStatus.SUBMITTED,
             "opts": self.model._meta,
         }

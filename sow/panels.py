@@ -5,9 +5,8 @@ from __future__ import annotations
 from core.panels import Panel
 from core.types import AnyUser
 from engagements.models import Opportunity
-from scoping import access as scoping_access
 from scoping.models import ScopingIssue
-from sow import selectors
+from sow import access, selectors
 from sow.models import Sow, SowVersion
 
 
@@ -22,17 +21,17 @@ def _latest_versions(sows: list[Sow]) -> list[tuple[Sow, SowVersion]]:
 
 
 def opportunity_panel(user: AnyUser, opportunity: Opportunity) -> Panel | None:
-    if not user.has_perm("sow.view_sow"):
+    if not access.can_use_sows(user):
         return None
     sows = list(selectors.sows_for_user(user).filter(opportunity=opportunity))
     return Panel("sow/_panel.html", {"rows": _latest_versions(sows), "issue": None}, order=20)
 
 
 def scoping_issue_panel(user: AnyUser, issue: ScopingIssue) -> Panel | None:
-    if not user.has_perm("sow.view_sow"):
+    if not access.can_use_sows(user):
         return None
     sows = list(selectors.sows_for_user(user).filter(scoping_issue=issue))
-    can_create = (user.is_superuser or user.has_perm("sow.add_sow")) and scoping_access.can_edit(user, issue)
+    can_create = access.can_create(user, issue)
     return Panel(
         "sow/_panel.html",
         {"rows": _latest_versions(sows), "issue": issue, "can_create": can_create and not sows},

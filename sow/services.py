@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Max, Q
@@ -49,8 +49,7 @@ SECTION_FIELDS = [name for name, _ in SECTIONS] + ["recommendation"]
 
 
 def _check_edit(actor: User, version: SowVersion) -> None:
-    if not access.can_edit(actor, version.sow):
-        raise PermissionDenied("Only the EM of this deal, their manager or an administrator may do this.")
+    access.can_edit.require(actor, version.sow)
 
 
 def _require_status(version: SowVersion, *allowed: str, action: str) -> None:
@@ -166,12 +165,7 @@ def sow_create(*, actor: User, issue: ScopingIssue) -> Sow:
 
     Refused without an agreed estimate or while a TA review is pending (the scoping guard).
     """
-    from scoping import access as scoping_access
-
-    if not (actor.is_superuser or (actor.has_perm("sow.add_sow") and scoping_access.can_edit(actor, issue))):
-        raise PermissionDenied(
-            "Only the EM of this deal, their manager or an administrator may create a SOW."
-        )
+    access.can_create.require(actor, issue)
     estimate = scoping_services.scoping_issue_ready_for_sow(issue)
     if Sow.objects.filter(scoping_issue=issue).exclude(versions__status=SowStatus.WITHDRAWN).exists():
         raise ValidationError("This scoping issue already has a SOW; revise it instead.", code="exists")
@@ -489,10 +483,7 @@ def sow_submit(
 
 
 def _check_approver(actor: User, version: SowVersion) -> None:
-    if not actor.has_perm("sow.approve_sow"):
-        raise PermissionDenied("Only PS Directors decide on SOWs.")
-    if version.author_id == actor.pk:
-        raise PermissionDenied("You authored this SOW; another PS Director must approve it.")
+    access.require_decider(actor, version)
 
 
 @transaction.atomic
@@ -745,8 +736,7 @@ def request_pdf(*, version: SowVersion, kind: str) -> SowDocument:
 @transaction.atomic
 def sow_request_pdf(*, actor: User, version: SowVersion) -> SowDocument:
     """On demand (or to retry a failure): DRAFT-watermarked before approval, final after."""
-    if not access.can_view(actor, version.sow):
-        raise PermissionDenied("You may not see this SOW.")
+    access.can_view.require(actor, version.sow)
     kind = (
         SowDocument.Kind.DRAFT
         if version.status

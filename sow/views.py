@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,8 +31,7 @@ from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
 
 @require_GET
 def sow_list(request: HtmxHttpRequest) -> HttpResponse:
-    if not request.user.has_perm("sow.view_sow"):
-        raise PermissionDenied("SOWs are not part of your role.")
+    access.can_use_sows.require(request.user)
     status = request.GET.get("status", "")
     sows = list(selectors.sows_for_user(request.user).order_by("-created_at")[:500])
     rows = []
@@ -57,6 +56,7 @@ def sow_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def sow_create(request: HtmxHttpRequest, issue_pk: int) -> HttpResponse:
     issue = scoping_selectors.issue_for_user(user=request.user, pk=issue_pk)
+    access.can_create.require(request.user, issue)
     try:
         sow = services.sow_create(actor=request.user, issue=issue)
     except ValidationError as exc:
@@ -119,8 +119,7 @@ def version_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _check_edit(request: HtmxHttpRequest, version: SowVersion) -> None:
-    if not access.can_edit(request.user, version.sow):
-        raise PermissionDenied("Only the EM of this deal, their manager or an administrator may do this.")
+    access.can_edit.require(request.user, version.sow)
 
 
 @require_http_methods(["GET", "POST"])
