@@ -41,7 +41,7 @@ class Margin:
 
 
 def default_target_percent() -> Decimal:
-    return Decimal(str(getattr(settings, "SOW_DEFAULT_MARGIN_TARGET", "35")))
+    return Decimal(str(settings.SOW_DEFAULT_MARGIN_TARGET))
 
 
 def target_for(category: str, targets: dict[str, Decimal] | None = None) -> Decimal:

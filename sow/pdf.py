@@ -27,7 +27,7 @@ class BlockedResource(ValueError):
 
 
 def _static_roots() -> list[Path]:
-    roots = [Path(p).resolve() for p in getattr(settings, "STATICFILES_DIRS", [])]
+    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
     if settings.STATIC_ROOT:
         roots.append(Path(settings.STATIC_ROOT).resolve())
     return roots
@@ -61,7 +61,7 @@ def document_html(version: SowVersion, *, draft: bool) -> str:
     cost_lines = list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
     sections = [(label, getattr(version, name)) for name, label in SECTIONS]
     return render_to_string(
-        getattr(settings, "SOW_PDF_TEMPLATE", "sow/pdf.html"),
+        settings.SOW_PDF_TEMPLATE,
         {
             "version": version,
             "sow": sow,
