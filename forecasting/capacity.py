@@ -6,7 +6,10 @@
 - Pipeline demand: the hours of the agreed (else latest) estimate of every open opportunity whose
   SOW is not signed, spread evenly over DEMAND_SPREAD_WEEKS weeks from the Monday after its close
   date, and weighted by the EM's confidence. The weights are the observed close rates from EM
-  calibration when enough calls exist, else the configured defaults.
+  calibration when enough calls exist, else the configured defaults. An estimate line's hours go to
+  the people role its rate-card role says delivers it (DeliveryRole.person_role; packaged SKUs count
+  as SOW_PACKAGED_DELIVERY_ROLE); hours whose rate-card role has none stay in the totals, in their own
+  row by role, with a warning naming the roles to fix.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
 from forecasting.figures import COLOURS
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
-from scoping.models import Estimate, EstimateLine
+from scoping.models import DeliveryRole, Estimate, EstimateLine
 from sow.models import SowStatus
 from staffing.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus
 
@@ -30,15 +34,9 @@ HUNDRED = Decimal("100")
 DIMENSIONS = [("region", "Region"), ("role", "Role"), ("skill", "Skill")]
 SIGNED = [SowStatus.SIGNED, SowStatus.HANDED_OFF]
 
-# Rate-card role names → the people role that delivers them.
-RATE_CARD_ROLE_TO_PERSON_ROLE = {
-    "engineer": "ps_engineer",
-    "senior engineer": "ps_engineer",
-    "trainer": "ps_engineer",
-    "technical architect": "technical_architect",
-    "project manager": "project_manager",
-    "partner consultant": "partner_consultant",
-}
+# The by-role row for demand whose rate-card role names no people role.
+UNMAPPED = "unmapped"
+UNMAPPED_LABEL = "No delivery role on the rate card"
 
 
 def default_weights() -> dict[str, Decimal]:
@@ -132,6 +130,7 @@ class Capacity:
     weights: Weights
     demand_without_role: Decimal = ZERO
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _touched_weeks(start: dt.date, end: dt.date, weeks: list[dt.date]) -> list[int]:
@@ -139,8 +138,35 @@ def _touched_weeks(start: dt.date, end: dt.date, weeks: list[dt.date]) -> list[i
     return [i for i, week in enumerate(weeks) if first <= week <= last]
 
 
-def demand_hours(weeks: list[dt.date], weights: Weights) -> list[tuple[int | None, str, int, Decimal]]:
-    """Weighted demand as (region id, person role, week index, hours), one query."""
+class Demand(NamedTuple):
+    region_id: int | None
+    person_role: str  # "" when the rate-card role names none
+    week: int  # index into the weeks
+    hours: Decimal
+    rate_card_role: str
+
+
+class RateCardRoles:
+    """Who delivers each rate-card role, read from the rate card once (one query)."""
+
+    def __init__(self) -> None:
+        self.exact: dict[tuple[str, str], str] = {}
+        by_name: dict[str, set[str]] = defaultdict(set)
+        for name, currency, person_role in DeliveryRole.objects.values_list(
+            "name", "currency", "person_role"
+        ):
+            self.exact[(name, currency)] = person_role
+            by_name[name].add(person_role)
+        # A role without a row in the estimate's currency counts as its other rows say, if they agree.
+        self.any_currency = {name: roles.pop() for name, roles in by_name.items() if len(roles) == 1}
+
+    def person_role(self, name: str, currency: str) -> str:
+        found = self.exact.get((name, currency))
+        return found if found is not None else self.any_currency.get(name, "")
+
+
+def demand_hours(weeks: list[dt.date], weights: Weights) -> list[Demand]:
+    """Weighted demand per region, people role and week (two queries: the lines and the rate card)."""
     spread = int(settings.DEMAND_SPREAD_WEEKS)
     agreed = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue"), status="agreed")
     latest = Estimate.objects.filter(scoping_issue=OuterRef("estimate__scoping_issue")).order_by("-number")
@@ -169,28 +195,31 @@ def demand_hours(weeks: list[dt.date], weights: Weights) -> list[tuple[int | Non
             "estimate__scoping_issue__opportunity__region_id",
             "estimate__scoping_issue__opportunity__close_date",
             "estimate__scoping_issue__opportunity__em_confidence",
+            "estimate__currency",
             "role_name",
             "kind",
         )
         .annotate(hours=Sum("hours"))
         .order_by()
     )
-    packaged_role = str(getattr(settings, "SOW_PACKAGED_DELIVERY_ROLE", "Senior Engineer"))
-    result: list[tuple[int | None, str, int, Decimal]] = []
+    packaged_role = str(settings.SOW_PACKAGED_DELIVERY_ROLE)
+    rate_card = RateCardRoles()
+    result: list[Demand] = []
     horizon = {week: i for i, week in enumerate(weeks)}
     for row in rows:
         hours = row["hours"] or ZERO
         if not hours:
             continue
         weight = weights.values.get(row["estimate__scoping_issue__opportunity__em_confidence"], ZERO)
-        role_name = row["role_name"] if row["kind"] == "activity" else packaged_role
-        role = RATE_CARD_ROLE_TO_PERSON_ROLE.get((role_name or "").lower(), "")
+        role_name = (row["role_name"] if row["kind"] == "activity" else packaged_role) or ""
+        role = rate_card.person_role(role_name, row["estimate__currency"])
         first = week_start(row["estimate__scoping_issue__opportunity__close_date"]) + dt.timedelta(days=7)
         per_week = hours * weight / spread
         for n in range(spread):
             index = horizon.get(first + dt.timedelta(weeks=n))
             if index is not None:
-                result.append((row["estimate__scoping_issue__opportunity__region_id"], role, index, per_week))
+                region_id = row["estimate__scoping_issue__opportunity__region_id"]
+                result.append(Demand(region_id, role, index, per_week, role_name))
     return result
 
 
@@ -244,35 +273,47 @@ def capacity(
             total.proposed += mine.proposed
 
     notes = []
-    unplaced = ZERO
     if dimension == "skill":
         notes.append("Estimates do not name skills, so pipeline demand is shown in the total row only.")
     region_labels = {str(r.pk): r.code for r in Region.objects.all()} if dimension == "region" else {}
-    for region_id, role, index, hours in demand_hours(weeks, weights):
-        totals[index].demand += hours
+    role_labels = {r.value: r.label for r in DELIVERY_ROLES}
+    unplaced: dict[str, Decimal] = defaultdict(Decimal)  # rate-card role name -> weighted hours
+    for demand in demand_hours(weeks, weights):
+        totals[demand.week].demand += demand.hours
+        placed = demand.person_role in role_labels
+        if not placed:
+            unplaced[demand.rate_card_role] += demand.hours
         if dimension == "skill":
             continue
-        key = str(region_id or "") if dimension == "region" else role
-        if dimension == "role" and not role:
-            unplaced += hours
-            continue
-        if key not in groups:
-            label = (
-                region_labels.get(key, "No region")
-                if dimension == "region"
-                else {r.value: r.label for r in DELIVERY_ROLES}.get(role, role)
-            )
-            groups[key] = GroupRow(key, label, [Cell() for _ in weeks])
-        groups[key].cells[index].demand += hours
-    if unplaced:
-        notes.append(f"{unplaced:.0f} weighted hours of demand have a role outside the delivery roles.")
+        if dimension == "region":
+            key = str(demand.region_id or "")
+            label = region_labels.get(key, "No region")
+        else:
+            key = demand.person_role if placed else UNMAPPED
+            label = role_labels.get(key, UNMAPPED_LABEL)
+        group = groups.setdefault(key, GroupRow(key, label, [Cell() for _ in weeks]))
+        group.cells[demand.week].demand += demand.hours
     return Capacity(
         weeks=weeks,
         dimension=dimension,
-        groups=sorted(groups.values(), key=lambda g: g.label),
+        groups=sorted(groups.values(), key=lambda g: (g.key == UNMAPPED, g.label)),
         totals=totals,
         people=[PersonRow(p, p.utilization_target, person_cells[p.pk]) for p in people],
         weights=weights,
-        demand_without_role=unplaced,
+        demand_without_role=sum(unplaced.values(), ZERO),
         notes=notes,
+        warnings=[unplaced_warning(unplaced)] if unplaced else [],
+    )
+
+
+def unplaced_warning(unplaced: dict[str, Decimal]) -> str:
+    """Say which rate-card roles carry demand that no delivery role's capacity is set against."""
+    roles = ", ".join(
+        f"{name or 'no role named'} ({hours:,.1f} h)" for name, hours in sorted(unplaced.items())
+    )
+    total = sum(unplaced.values(), ZERO)
+    return (
+        f"{total:,.1f} weighted hours of demand are for rate-card roles that name no delivery role: {roles}. "
+        "They count in the totals, not against any delivery role; set who delivers each of these roles "
+        "on the rate card."
     )

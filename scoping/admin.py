@@ -16,8 +16,8 @@ from scoping.models import (
 @admin.register(DeliveryRole)
 class DeliveryRoleAdmin(HistoryAdmin):
     history_revert = True  # the rate card is edited here; new rates never rewrite existing lines
-    list_display = ["name", "currency", "bill_rate", "cost_rate", "active"]
-    list_filter = ["currency", "active"]
+    list_display = ["name", "person_role", "currency", "bill_rate", "cost_rate", "active"]
+    list_filter = ["person_role", "currency", "active"]
     search_fields = ["name"]
     list_editable = ["bill_rate", "cost_rate", "active"]
 

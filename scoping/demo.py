@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.roles import Role
 from engagements.models import Opportunity
 from scoping import services
 from scoping.models import (
@@ -18,13 +19,13 @@ from scoping.models import (
 # Price level of each currency against USD for the demo price lists (rounded to 5).
 CURRENCY_FACTORS = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "AUD": "1.52", "SGD": "1.34"}
 
-RATE_CARD = [  # name, USD bill rate, USD cost rate
-    ("Engineer", "200", "95"),
-    ("Senior Engineer", "250", "120"),
-    ("Technical Architect", "300", "150"),
-    ("Project Manager", "180", "85"),
-    ("Trainer", "190", "80"),
-    ("Partner Consultant", "170", "130"),
+RATE_CARD = [  # name, USD bill rate, USD cost rate, the people role that delivers it
+    ("Engineer", "200", "95", Role.PS_ENGINEER),
+    ("Senior Engineer", "250", "120", Role.PS_ENGINEER),
+    ("Technical Architect", "300", "150", Role.TECHNICAL_ARCHITECT),
+    ("Project Manager", "180", "85", Role.PROJECT_MANAGER),
+    ("Trainer", "190", "80", Role.PS_ENGINEER),
+    ("Partner Consultant", "170", "130", Role.PARTNER_CONSULTANT),
 ]
 
 PACKAGED = [  # code, name, category, USD price, unit, included hours, description
@@ -137,11 +138,15 @@ def _local(amount: str, currency: str) -> Decimal:
 
 def seed_catalog() -> None:
     for currency in CURRENCY_FACTORS:
-        for name, bill, cost in RATE_CARD:
+        for name, bill, cost, person_role in RATE_CARD:
             DeliveryRole.objects.get_or_create(
                 name=name,
                 currency=currency,
-                defaults={"bill_rate": _local(bill, currency), "cost_rate": _local(cost, currency)},
+                defaults={
+                    "bill_rate": _local(bill, currency),
+                    "cost_rate": _local(cost, currency),
+                    "person_role": person_role,
+                },
             )
         for code, name, category, price, unit, hours, description in PACKAGED:
             ServiceOffering.objects.get_or_create(

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from core.models import TimeStampedModel
 from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
-from people.models import Person
+from people.models import DELIVERY_ROLES, Person
 
 MAX_LINE_HOURS = Decimal("10000")
 
@@ -26,9 +26,16 @@ class OfferingCategory(models.TextChoices):
 
 
 class DeliveryRole(TimeStampedModel):
-    """One rate-card entry: a delivery role's bill and cost rate per hour in one currency."""
+    """One rate-card entry: a delivery role's bill and cost rate per hour in one currency, and the
+    people role whose capacity delivers its hours."""
 
     name = models.CharField(max_length=100)
+    person_role = models.CharField(
+        "delivered by",
+        max_length=30,
+        choices=[(role.value, role.label) for role in DELIVERY_ROLES],
+        help_text="The people who deliver this role's hours: capacity counts its demand against them.",
+    )
     currency = CurrencyField(default="USD")
     bill_rate = MoneyField(validators=[MinValueValidator(Decimal("0"))], help_text="Price per hour.")
     cost_rate = MoneyField(validators=[MinValueValidator(Decimal("0"))], help_text="Cost per hour.")

@@ -12,10 +12,12 @@ from django.urls import reverse
 from core.roles import Role
 from forecasting import capacity
 from scoping import services as scoping_services
+from scoping.models import DeliveryRole
 from staffing.models import AssignmentStatus
 from tests.conftest import client_for
 from tests.engagements.factories import OpportunityFactory
 from tests.people.factories import delivery_person
+from tests.scoping.factories import DeliveryRoleFactory, PackagedOfferingFactory
 from tests.staffing.factories import AssignmentFactory, StaffingRequirementFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +206,104 @@ def test_capacity_anonymous_and_bad_input(people_and_clients):
     assert Client().get(reverse("forecasting:capacity")).status_code == 302
     response = people_and_clients["psops"].get(reverse("forecasting:capacity") + "?by=<script>")
     assert response.status_code == 200 and "Group by region, role or skill" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- rate-card roles by their key
+
+
+def green_deal(em, region, *, role_name=None, hours="40", offering=None):
+    """An open Green opportunity delivering from MONDAY, with an agreed estimate of one activity line
+    (or one offering)."""
+    opp = OpportunityFactory(
+        engagement_manager=em,
+        region=region,
+        close_date=MONDAY - dt.timedelta(days=3),
+        em_confidence="Green",
+        em_confidence_rationale="x",
+    )
+    issue = scoping_services.scoping_issue_create(actor=em.user, opportunity=opp, title="Deal")
+    estimate = scoping_services.estimate_create(actor=em.user, issue=issue)
+    if offering is not None:
+        scoping_services.estimate_add_offering(actor=em.user, estimate=estimate, offering=offering)
+    else:
+        scoping_services.estimate_add_line(
+            actor=em.user,
+            estimate=estimate,
+            kind="activity",
+            description="Work",
+            role_name=role_name,
+            hours=hours,
+        )
+    scoping_services.estimate_agree(actor=em.user, estimate=estimate)
+    return opp
+
+
+def by_role(settings, weeks=4):
+    settings.DEMAND_SPREAD_WEEKS = weeks
+    return capacity.capacity(start=MONDAY, dimension="role", weights=capacity.confidence_weights({}))
+
+
+def test_demand_follows_the_rate_cards_delivery_role_not_its_name(em, region_amer, settings):
+    # "Engineer" reads like PS Engineer work; the rate card says partner consultants deliver it.
+    DeliveryRoleFactory(name="Engineer", person_role=Role.PARTNER_CONSULTANT)
+    green_deal(em, region_amer, role_name="Engineer", hours="40")
+    result = by_role(settings)
+    assert cells(result, "Partner Consultant")[0].demand == D("9.0")  # 40 h / 4 weeks × 0.9
+    assert "PS Engineer" not in [group.label for group in result.groups]
+    assert result.warnings == []
+
+
+def test_a_new_rate_card_role_with_a_delivery_role_is_counted(em, region_amer, settings):
+    DeliveryRoleFactory(name="Cloud Security Specialist", person_role=Role.TECHNICAL_ARCHITECT)
+    green_deal(em, region_amer, role_name="Cloud Security Specialist", hours="80")
+    result = by_role(settings)
+    assert [c.demand for c in cells(result, "Technical Architect")[:5]] == [D("18.0")] * 4 + [D("0")]
+    assert result.demand_without_role == D("0") and result.warnings == []
+
+
+def test_demand_for_a_rate_card_role_without_a_delivery_role_stays_visible(em, region_amer, settings):
+    DeliveryRoleFactory(name="Engineer")
+    DeliveryRole.objects.create(name="Data Scientist", currency="USD", bill_rate=D("220"), cost_rate=D("100"))
+    green_deal(em, region_amer, role_name="Engineer", hours="40")
+    green_deal(em, region_amer, role_name="Data Scientist", hours="20")
+    result = by_role(settings)
+    unmapped = cells(result, capacity.UNMAPPED_LABEL)
+    assert unmapped[0].demand == D("4.5")  # 20 h / 4 × 0.9, in a row of its own, listed last
+    assert result.groups[-1].label == capacity.UNMAPPED_LABEL
+    assert result.totals[0].demand == D("13.5")  # 9.0 engineer + 4.5 unplaced: nothing dropped
+    assert result.demand_without_role == D("18.0")  # over the 4 weeks
+    [warning] = result.warnings
+    assert "Data Scientist (18.0 h)" in warning and "Engineer" not in warning
+    by_region = capacity.capacity(start=MONDAY, dimension="region", weights=capacity.confidence_weights({}))
+    assert cells(by_region, "AMER")[0].demand == D("13.5") and by_region.warnings == result.warnings
+
+
+def test_the_capacity_page_shows_demand_without_a_delivery_role(
+    em, region_amer, settings, people_and_clients
+):
+    settings.DEMAND_SPREAD_WEEKS = 4
+    DeliveryRole.objects.create(name="Data Scientist", currency="USD", bill_rate=D("220"), cost_rate=D("100"))
+    green_deal(em, region_amer, role_name="Data Scientist", hours="20")
+    page = people_and_clients["psops"].get(reverse("forecasting:capacity") + "?by=role").content.decode()
+    assert 'data-testid="capacity-warning"' in page and "Data Scientist (" in page
+    assert capacity.UNMAPPED_LABEL in page
+
+
+def test_packaged_hours_count_as_the_configured_rate_card_role(em, region_amer, settings):
+    DeliveryRoleFactory(name="Senior Engineer", person_role=Role.PROJECT_MANAGER)
+    package = PackagedOfferingFactory(included_hours=D("40"))
+    green_deal(em, region_amer, offering=package)
+    settings.SOW_PACKAGED_DELIVERY_ROLE = "Senior Engineer"
+    assert cells(by_role(settings), "Project Manager")[0].demand == D("9.0")
+    settings.SOW_PACKAGED_DELIVERY_ROLE = "Delivery Lead"  # not on the rate card
+    result = by_role(settings)
+    assert cells(result, capacity.UNMAPPED_LABEL)[0].demand == D("9.0")
+    assert "Delivery Lead (36.0 h)" in result.warnings[0]
+
+
+def test_a_role_missing_in_the_estimates_currency_counts_as_its_other_rows_agree(em, region_amer, settings):
+    DeliveryRoleFactory(name="Engineer", currency="USD", person_role=Role.PARTNER_CONSULTANT)
+    DeliveryRoleFactory(name="Engineer", currency="EUR", person_role=Role.PARTNER_CONSULTANT)
+    green_deal(em, region_amer, role_name="Engineer", hours="40")
+    DeliveryRole.objects.filter(currency="USD").delete()  # the rate card dropped the USD row since
+    assert cells(by_role(settings), "Partner Consultant")[0].demand == D("9.0")

@@ -2,8 +2,15 @@ from decimal import Decimal
 
 import factory
 
+from core.roles import Role
 from scoping.models import DeliveryRole, Estimate, OfferingActivity, ScopingIssue, ServiceOffering
 from tests.engagements.factories import OpportunityFactory
+
+PERSON_ROLE_OF = {
+    "Technical Architect": Role.TECHNICAL_ARCHITECT,
+    "Project Manager": Role.PROJECT_MANAGER,
+    "Partner Consultant": Role.PARTNER_CONSULTANT,
+}
 
 
 class DeliveryRoleFactory(factory.django.DjangoModelFactory):
@@ -12,6 +19,9 @@ class DeliveryRoleFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name", "currency")
 
     name = "Engineer"
+    # Who delivers it, as the rate card says: architects, project managers and partner consultants
+    # by their own roles, every other role by PS Engineers (pass person_role to say otherwise).
+    person_role = factory.LazyAttribute(lambda role: PERSON_ROLE_OF.get(role.name, Role.PS_ENGINEER))
     currency = "USD"
     bill_rate = Decimal("200.00")
     cost_rate = Decimal("95.00")
