@@ -56,9 +56,15 @@ def seed_sows() -> int:
         return 0
     actor = issue.assignee.user
     sow = services.sow_create(actor=actor, issue=issue)
-    version = sow.versions.get()
-    version.recommendation = "Customer has budget approved; push for signature before quarter end."
-    version.save(update_fields=["recommendation"])
+    draft = sow.versions.get()
+    version = services.sow_update_sections(
+        actor=actor,
+        version=draft,
+        expected_version=draft.version,
+        pricing_type=draft.pricing_type,
+        expiry_date=draft.expiry_date,
+        recommendation="Customer has budget approved; push for signature before quarter end.",
+    )
     problems = services.submission_problems(version)
     if not problems:
         services.sow_submit(actor=actor, version=version, expected_version=version.version)

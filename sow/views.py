@@ -327,7 +327,7 @@ def version_transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpRe
 
 
 @require_POST
-def request_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def pdf_request(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     version = selectors.version_for_user(user=request.user, pk=pk)
     document = services.sow_request_pdf(actor=request.user, version=version)
     messages.info(request, f"The {document.get_kind_display().lower()} PDF is being rendered.")

@@ -40,16 +40,10 @@ from scoping.services.issues import (
 )
 from scoping.services.ta_review import ta_approve, ta_mark_assisted, ta_request_assistance, ta_send_back
 
-# The names the SOW's cost lines have read their hours and amounts through.
-_check_hours = check_hours
-_check_money = check_money
-
 __all__ = [
     "MAX_MONEY",
     "MAX_QUANTITY",
     "LineChange",
-    "_check_hours",
-    "_check_money",
     "agreed_estimate",
     "check_decimal",
     "check_hours",

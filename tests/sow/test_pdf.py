@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from sow import pdf, services
 from sow.models import MANDATORY_SECTIONS, SECTIONS, SowDocument
 from sow.pdf import BlockedResource, StaticOnlyFetcher, document_html, render_pdf
+from sow.services.documents import queue_render
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_fetcher_serves_only_static_files(local_server):
 
 def test_render_is_idempotent_and_failure_is_recorded_then_retried(em, draft, settings):
     fill(draft)
-    document = services.request_pdf(version=draft, kind=SowDocument.Kind.DRAFT)
+    document = queue_render(actor=em.user, version=draft, kind=SowDocument.Kind.DRAFT)
     first = pdf.render_document(document.pk)
     first_name, first_hash = first.file.name, first.content_hash
     again = pdf.render_document(document.pk)
