@@ -7,7 +7,13 @@ from django.conf import settings
 
 from core.fields import SingleLineCharField
 from people.models import Person
-from sow.models import SECTIONS, CostLine, PricingType
+from sow.models import SECTIONS, CostLine, PricingType, SowStatus
+
+
+class SowListFilterForm(forms.Form):
+    """The SOW list's filters, kept in the query string."""
+
+    status = forms.ChoiceField(choices=[("", "Any status"), *SowStatus.choices], required=False)
 
 
 class SectionsForm(forms.Form):

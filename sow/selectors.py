@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from core.types import AnyUser
@@ -15,11 +15,35 @@ from sow.models import SECTIONS, Approval, CostLine, MarginTarget, Sow, SowDocum
 
 
 def sows_for_user(user: AnyUser) -> QuerySet[Sow]:
+    """The SOWs `user` may read (sow.access.visible_filter)."""
+    return Sow.objects.filter(access.visible_filter(user))
+
+
+def latest_versions(sows: QuerySet[Sow]) -> QuerySet[SowVersion]:
+    """The newest version of each of `sows` (the one its pages and lists show), with the SOW and its
+    deal, newest SOW first: one query however many SOWs, filtered and paged in the database."""
+    newest = SowVersion.objects.filter(sow=OuterRef("sow")).order_by("-number").values("number")[:1]
     return (
-        Sow.objects.filter(access.visible_filter(user))
-        .select_related("opportunity", "opportunity__account", "opportunity__region", "scoping_issue")
-        .prefetch_related(Prefetch("versions", queryset=SowVersion.objects.order_by("-number")))
+        SowVersion.objects.filter(sow__in=sows.values("pk"), number=Subquery(newest))
+        .select_related(
+            "sow",
+            "sow__opportunity",
+            "sow__opportunity__account",
+            "sow__opportunity__region",
+            "sow__scoping_issue",
+        )
+        .order_by("-sow__created_at", "-sow_id")
     )
+
+
+def latest_version(sow: Sow) -> SowVersion | None:
+    return latest_versions(Sow.objects.filter(pk=sow.pk)).first()
+
+
+def sow_list(user: AnyUser, *, status: str = "") -> QuerySet[SowVersion]:
+    """The SOW list: the latest version of each SOW `user` may read, in `status` if given."""
+    versions = latest_versions(sows_for_user(user))
+    return versions.filter(status=status) if status else versions
 
 
 def sow_for_user(*, user: AnyUser, pk: int) -> Sow:
@@ -105,8 +129,8 @@ def _cogs_by_version(version_ids: list[int]) -> dict[int, Decimal]:
     return totals
 
 
-def margins_for(versions: list[SowVersion]) -> None:
-    """Attach `.margin` to each version with two queries in all."""
+def margins_for(versions: list[SowVersion]) -> list[SowVersion]:
+    """Attach `.margin` to each version with two queries in all (and return them)."""
     targets = dict(MarginTarget.objects.values_list("category", "target_percent"))
     costs = _cogs_by_version([v.pk for v in versions])
     for version in versions:
@@ -115,6 +139,7 @@ def margins_for(versions: list[SowVersion]) -> None:
             cogs=costs.get(version.pk, Decimal("0")),
             target_percent=margin.target_for(version.category, targets),
         )
+    return versions
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,32 +23,38 @@ from sow.forms import (
     SectionsForm,
     SentForm,
     SignedForm,
+    SowListFilterForm,
     SubmitForm,
     TransitionForm,
     WithdrawForm,
 )
 from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
 
+PAGE_SIZE = 50
+
 
 @require_GET
 def sow_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The latest version of every SOW the user may read, newest first, filtered and paged in the
+    database (so the oldest SOWs are as reachable as the newest)."""
     access.can_use_sows.require(request.user)
-    status = request.GET.get("status", "")
-    sows = list(selectors.sows_for_user(request.user).order_by("-created_at")[:500])
-    rows = []
-    for sow in sows:
-        latest = next(iter(sow.versions.all()), None)
-        if latest is None or (status and latest.status != status):
-            continue
-        rows.append((sow, latest))
-    selectors.margins_for([latest for _, latest in rows])
+    form = SowListFilterForm(request.GET)
+    versions = selectors.sow_list(request.user, status=form.cleaned_data["status"] if form.is_valid() else "")
+    if form.errors:
+        versions = versions.none()
+    page = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "sow/list.html",
         {
-            "rows": rows,
+            "form": form,
+            "page": page,
+            "rows": selectors.margins_for(list(page.object_list)),
             "statuses": SowStatus.choices,
-            "status": status,
+            "status": form.data.get("status", ""),
+            "query": query.urlencode(),
             "active_nav": "sow:list",
         },
     )
@@ -69,7 +76,7 @@ def sow_create(request: HtmxHttpRequest, issue_pk: int) -> HttpResponse:
 @require_GET
 def sow_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     sow = selectors.sow_for_user(user=request.user, pk=pk)
-    latest = sow.versions.order_by("-number").first()
+    latest = selectors.latest_version(sow)
     if latest is None:
         raise Http404("This SOW has no version.")
     return redirect(latest)
