@@ -21,12 +21,21 @@ def blank_pdf() -> bytes:
 
 
 def take_to(version, state: str, *, em, director):
-    """Bring a draft to `state` (approved, sent, signed, handed_off) through the SOW services."""
+    """Bring a draft to `state` (draft, submitted, changes_requested, approved, sent, signed,
+    handed_off) through the SOW services, with every mandatory section filled."""
     for name in MANDATORY_SECTIONS:
         if not getattr(version, name):
             setattr(version, name, f"{name} text")
     version.save()
+    if state == "draft":
+        return version
     version = services.sow_submit(actor=em.user, version=version, expected_version=version.version)
+    if state == "submitted":
+        return version
+    if state == "changes_requested":
+        return services.sow_request_changes(
+            actor=director.user, version=version, expected_version=version.version, comment="Add a phase gate"
+        )
     version = services.sow_approve(actor=director.user, version=version, expected_version=version.version)
     if state == "approved":
         return version
