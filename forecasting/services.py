@@ -194,7 +194,12 @@ def _plan_put(
     *, actor: User, quarter: str, region: Region | None, person: Person | None, amount: Decimal, currency: str
 ) -> str:
     """Create or change the one plan of this quarter and scope: "created", "updated" or "unchanged"."""
-    scope = BookingsPlan.objects.select_for_update().filter(quarter=quarter, engagement_manager=person)
+    # Locked on its own table, unordered: the default ordering would join the nullable region and EM.
+    scope = (
+        BookingsPlan.objects.select_for_update(of=("self",))
+        .filter(quarter=quarter, engagement_manager=person)
+        .order_by()
+    )
     if person is None:
         scope = scope.filter(region=region)
     plan = scope.first()
