@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import F, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -44,23 +46,35 @@ def claim(
     *,
     pk: Any,
     expected_version: int,
-    stale_message: str,
+    stale_message: str | Callable[[M], str],
     current: Callable[[M], dict[str, Any]] | None = None,
 ) -> M:
     """The row at `pk`, locked until the transaction ends, with its version moved past
-    `expected_version` (the one the user saw); Conflict (with `current(row)`) when it has moved on."""
-    fresh = queryset.select_for_update(of=("self",)).get(pk=pk)
+    `expected_version` (the one the user saw); Conflict (with `current(row)`) when it has moved on.
+    `stale_message` may be built from the row as it is now ("… it is now withdrawn")."""
+    fresh = _locked(queryset, pk)
     if fresh.version != expected_version:  # type: ignore[attr-defined]
-        raise Conflict(stale_message, current=current(fresh) if current else None)
+        message = stale_message(fresh) if callable(stale_message) else stale_message
+        raise Conflict(message, current=current(fresh) if current else None)
     type(fresh)._default_manager.filter(pk=pk).update(version=F("version") + 1)
     fresh.version = expected_version + 1  # type: ignore[attr-defined]
     return fresh
 
 
+GONE = "This record was removed while you were working on it; nothing was saved. Reload the page."
+
+
+def _locked(queryset: QuerySet[M], pk: Any) -> M:
+    try:
+        return queryset.select_for_update(of=("self",)).get(pk=pk)
+    except ObjectDoesNotExist:
+        raise Conflict(GONE) from None
+
+
 def lock(queryset: QuerySet[M], *, pk: Any, bump: bool = False) -> M:
     """The row at `pk`, read fresh and locked until the transaction ends (no version to compare).
     `bump` moves its version on, so a page opened before this change can no longer save over it."""
-    fresh = queryset.select_for_update(of=("self",)).get(pk=pk)
+    fresh = _locked(queryset, pk)
     if bump:
         type(fresh)._default_manager.filter(pk=pk).update(version=F("version") + 1)
         fresh.version += 1  # type: ignore[attr-defined]
@@ -68,8 +82,13 @@ def lock(queryset: QuerySet[M], *, pk: Any, bump: bool = False) -> M:
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The row's field values now, to diff against after the change."""
-    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+    """The row's field values now, to diff against after the change (a file field by its stored
+    name: storing a new file changes the field object in place)."""
+    values = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        values[field.attname] = value.name if isinstance(value, models.fields.files.FieldFile) else value
+    return values
 
 
 def _history_actor(obj: models.Model, actor: AnyUser | None) -> None:
@@ -100,11 +119,19 @@ def save(
     return obj
 
 
-def create(obj: M, *, actor: AnyUser | None, action: str = "created", note: str = "") -> M:
-    """Insert a new row for `actor`, with an audit entry listing what it was created with."""
+def create(
+    obj: M,
+    *,
+    actor: AnyUser | None,
+    action: str = "created",
+    note: str = "",
+    also_changed: list[dict[str, str]] | None = None,
+) -> M:
+    """Insert a new row for `actor`, with an audit entry listing what it was created with (and
+    `also_changed`: related rows made with it, e.g. a requirement's skills)."""
     _history_actor(obj, actor)
     obj.save()
-    record(actor=actor, action=action, obj=obj, changes=diff(obj, None), note=note)
+    record(actor=actor, action=action, obj=obj, changes=diff(obj, None) + (also_changed or []), note=note)
     return obj
 
 
@@ -169,7 +196,8 @@ def diff(obj: models.Model, before: dict[str, Any] | None) -> list[dict[str, str
             old = None
         else:
             old = before.get(field.attname)
-            if old == after:
+            current = after.name if isinstance(after, models.fields.files.FieldFile) else after
+            if old == current:
                 continue
         lines.append(
             {
@@ -189,7 +217,11 @@ def in_words(field: models.Field[Any, Any], value: Any) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation and field.related_model is not None:
         related = field.related_model._default_manager.filter(pk=value).first()
-        return str(related) if related is not None else f"#{value}"
+        if related is None:
+            return f"#{value}"
+        if isinstance(related, AbstractBaseUser):
+            return related.get_full_name() or related.get_username()  # type: ignore[attr-defined]
+        return str(related)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
@@ -200,7 +232,7 @@ def in_words(field: models.Field[Any, Any], value: Any) -> str:
         return f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
-    if isinstance(value, models.fields.files.FieldFile):
+    if isinstance(field, models.FileField):
         return "a file" if value else "—"
     text = str(value)
     return text if len(text) <= 200 else text[:197] + "…"

@@ -28,14 +28,14 @@ def _package_file(package: str, relative: str) -> Path | None:
 class PackageFileFinder(BaseFinder):
     def _files(self) -> dict[str, Path]:
         files = {}
-        for static_path, (package, relative) in getattr(settings, "PACKAGE_STATIC_FILES", {}).items():
+        for static_path, (package, relative) in settings.PACKAGE_STATIC_FILES.items():
             found = _package_file(package, relative)
             if found is not None:
                 files[static_path] = found
         return files
 
     def check(self, **kwargs: Any) -> list[CheckMessage]:
-        missing = set(getattr(settings, "PACKAGE_STATIC_FILES", {})) - set(self._files())
+        missing = set(settings.PACKAGE_STATIC_FILES) - set(self._files())
         return [
             Error(f"Static file {name} not found in its package; is the package installed?", id="core.E001")
             for name in sorted(missing)

@@ -303,9 +303,6 @@ def sow_mark_signed(
         raise ValidationError({"signed_on": ValidationError("That date is in the future.", code="future")})
     check_signed_copy(signed_copy)
     before = actions.snapshot(version)
-    # The snapshot holds the file field itself, which storing the copy changes in place: keep its
-    # name as it was, so the entry tells that a signed copy was added.
-    before["signed_copy"] = version.signed_copy.name
     version.signed_copy.save("signed.pdf", signed_copy, save=False)  # stored under a random name
     version.status = SowStatus.SIGNED
     version.signed_at = signed_on

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from core import actions
-from core.exceptions import Conflict
-from sow.models import SowStatus, SowVersion
+from sow.models import SowVersion
 
 STALE_MESSAGE = (
     "Someone else changed this SOW since you opened the page (it is now {status}). "
@@ -30,19 +29,14 @@ def claim_version(version: SowVersion, expected_version: int, *, stale_message: 
     """The version's row, locked until the transaction ends, at the version the user saw and moved on:
     two decisions on one version take turns, and the second is refused with one Conflict saying what
     the SOW is now (or `stale_message`)."""
-    try:
-        return actions.claim(
-            version_rows(),
-            pk=version.pk,
-            expected_version=expected_version,
-            stale_message=stale_message or STALE_MESSAGE,
-            current=current_state,
-        )
-    except Conflict as exc:
-        if stale_message:
-            raise
-        status = SowStatus(exc.current["status"]).label.lower()
-        raise Conflict(STALE_MESSAGE.format(status=status), current=exc.current) from None
+    return actions.claim(
+        version_rows(),
+        pk=version.pk,
+        expected_version=expected_version,
+        stale_message=stale_message
+        or (lambda row: STALE_MESSAGE.format(status=row.get_status_display().lower())),
+        current=current_state,
+    )
 
 
 def lock_version(version: SowVersion) -> SowVersion:
