@@ -31,7 +31,7 @@ from django.db.models import F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Gone
 from core.models import AuditEntry
 from core.types import AnyUser
 
@@ -68,7 +68,7 @@ def _locked(queryset: QuerySet[M], pk: Any) -> M:
     try:
         return queryset.select_for_update(of=("self",)).get(pk=pk)
     except ObjectDoesNotExist:
-        raise Conflict(GONE) from None
+        raise Gone(GONE) from None
 
 
 def lock(queryset: QuerySet[M], *, pk: Any, bump: bool = False) -> M:

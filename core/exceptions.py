@@ -12,3 +12,7 @@ class Conflict(Exception):
         super().__init__(message)
         self.message = message
         self.current = current or {}
+
+
+class Gone(Conflict):
+    """The record was removed while the user was working on it."""

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core import actions
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Gone
 from core.validators import SINGLE_LINE_MESSAGE, has_control_characters
 from people.models import DELIVERY_ROLES, Skill, time_zone_names
 from people.services import clean_hours, clean_languages
@@ -144,7 +144,7 @@ def lock_requirement(pk: int) -> StaffingRequirement:
     proposals are checked against, one at a time, and what a change of its dates waits for."""
     try:
         return actions.lock(StaffingRequirement.objects.select_related("sow"), pk=pk)
-    except StaffingRequirement.DoesNotExist:
+    except Gone:
         raise ValidationError(REMOVED_REQUIREMENT, code="removed") from None
 
 
@@ -271,7 +271,7 @@ def staffing_requirement_update(
             expected_version=expected_version,
             stale_message=STALE_REQUIREMENT,
         )
-    except StaffingRequirement.DoesNotExist:
+    except Gone:
         raise Conflict(REMOVED_REQUIREMENT) from None
     # Counted under the lock: a proposal waits for it, so none can land outside the new dates.
     outside = (
