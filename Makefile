@@ -9,7 +9,7 @@ MANAGE := .venv/bin/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install uv migrate seed serve lint typecheck e2e bench worker beat fake-salesforce check-deploy clean
+.PHONY: run test test-fast install uv migrate seed serve lint typecheck e2e bench worker beat fake-salesforce check-deploy clean
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -27,8 +27,14 @@ run: seed
 	@echo "PS Pipeline on http://$(HOST):$(PORT)/ — log in with one of the demo logins above."
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# The whole suite, spread over the machine's cores (pytest-xdist) in a random order (pytest-randomly:
+# PYTEST_ARGS="--randomly-seed=N" repeats an order, "-p no:randomly" keeps the file order).
 test: install
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n auto $(PYTEST_ARGS)
+
+# Everything but the slow tests (browsers, migrations, real workers, races): for a quick check.
+test-fast: install
+	.venv/bin/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
 e2e: install
 	REQUIRE_E2E=1 .venv/bin/python -m pytest tests/e2e $(PYTEST_ARGS)
@@ -36,6 +42,7 @@ e2e: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/djlint templates --lint
 
 typecheck: install
 	.venv/bin/mypy core people engagements salesforce scoping sow staffing forecasting config

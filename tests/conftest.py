@@ -147,3 +147,29 @@ def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"Condition not met within {timeout} s")
+
+
+# Modules whose tests take seconds each: migrations run back and forth, real workers killed and
+# restarted, races between threads on PostgreSQL.
+SLOW_MODULES = (
+    "test_migrations.py",
+    "test_audit_backfill.py",
+    "test_worker_crash.py",
+    "test_concurrency.py",
+    "test_snapshot_concurrency.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests (`make test-fast` leaves them out): browser journeys, the modules above,
+    and any test that starts a real Celery worker or a live server."""
+    for item in items:
+        path = str(item.fspath).replace("\\", "/")
+        fixtures = getattr(item, "fixturenames", ())
+        if (
+            "/tests/e2e/" in path
+            or path.endswith(SLOW_MODULES)
+            or "celery_on_broker" in fixtures
+            or "live_server" in fixtures
+        ):
+            item.add_marker(pytest.mark.slow)
