@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -32,6 +33,13 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 from django.utils.timesince import timesince
+from kombu import Connection
+
+from engagements.models import PendingPush
+from forecasting.models import ForecastSnapshot
+from salesforce.config import load_config
+from salesforce.selectors import last_successful_run
+from sow.models import SowDocument
 
 logger = logging.getLogger(__name__)
 
@@ -124,16 +132,12 @@ def check_broker() -> Result:
         return Result(NOT_APPLICABLE, "tasks run in the calling process (no broker)")
     scheme = url.split("://", 1)[0]
     if scheme in ("redis", "rediss"):
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         try:
             client.ping()
         finally:
             client.close()
     else:
-        from kombu import Connection
-
         with Connection(url, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1)
     return Result(OK, f"{scheme} answered")
@@ -148,8 +152,6 @@ def check_storage() -> Result:
 def check_salesforce_sync() -> Result:
     """The last successful sync run, when the sync is on; older than HEALTH_SYNC_MAX_AGE_MINUTES
     (or none yet) is degraded."""
-    from salesforce.config import load_config
-    from salesforce.selectors import last_successful_run
 
     config = load_config()
     if not config.enabled:
@@ -168,7 +170,6 @@ def check_salesforce_sync() -> Result:
 
 def check_forecast_snapshot() -> Result:
     """The newest weekly snapshot; older than HEALTH_SNAPSHOT_MAX_AGE_DAYS (or none) is degraded."""
-    from forecasting.models import ForecastSnapshot
 
     latest = ForecastSnapshot.objects.order_by("-week").first()
     if latest is None:
@@ -181,7 +182,6 @@ def check_forecast_snapshot() -> Result:
 
 
 def check_failed_pushes() -> Result:
-    from engagements.models import PendingPush
 
     failed = PendingPush.objects.filter(status=PendingPush.Status.FAILED).count()
     status = DEGRADED if failed else OK
@@ -189,7 +189,6 @@ def check_failed_pushes() -> Result:
 
 
 def check_failed_renders() -> Result:
-    from sow.models import SowDocument
 
     failed = SowDocument.objects.filter(status=SowDocument.Status.FAILED).count()
     status = DEGRADED if failed else OK

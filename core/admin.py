@@ -9,7 +9,7 @@ from core.models import EmailFailure
 
 
 @admin.register(EmailFailure)
-class EmailFailureAdmin(ReadOnlyAdmin):
+class EmailFailureAdmin(ReadOnlyAdmin[EmailFailure]):
     """What failed, to whom and why; fixed at the mail server or by resending from the app."""
 
     list_display = ["at", "subject", "recipient_list", "error"]

@@ -8,15 +8,25 @@ that answers such a query string with a clear message and the unfiltered list in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldError, PermissionDenied, ValidationError
-from django.db import DataError, transaction
+from django.db import DataError, models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from core import actions
+
+if TYPE_CHECKING:
+    from django.contrib.admin.views.main import ChangeList
+
+    # The mixins below sit in front of a ModelAdmin (PipelineAdminSite.register puts them there).
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+_ModelT = TypeVar("_ModelT", bound=models.Model)
 
 BAD_FILTER_MESSAGE = (
     "That filter or search could not be applied (a value is out of range or not valid), "
@@ -36,17 +46,17 @@ class _BadFilter(Exception):
     pass
 
 
-class SafeChangeListMixin:
+class SafeChangeListMixin(_ModelAdminBase):
     """Malformed list filters give a message and the plain list, never a 500 or a "database error";
     an action the user may not run is refused with 403."""
 
-    def get_changelist_instance(self, request: HttpRequest) -> Any:
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         if any("\x00" in value for values in request.GET.lists() for value in values[1]):
             raise _BadFilter
         try:
             # A savepoint: a value the database refuses must not abort the request's transaction.
             with transaction.atomic():
-                return super().get_changelist_instance(request)  # type: ignore[misc]
+                return super().get_changelist_instance(request)
         except _BAD_FILTER_ERRORS as exc:
             raise _BadFilter from exc
 
@@ -55,16 +65,16 @@ class SafeChangeListMixin:
     ) -> HttpResponse:
         # Django answers an action the user may not run with "No action selected"; refuse it plainly.
         action = request.POST.get("action") if request.method == "POST" else None
-        if action and action not in self.get_actions(request):  # type: ignore[attr-defined]
+        if action and action not in self.get_actions(request):
             raise PermissionDenied("You may not run that action here.")
         try:
-            return super().changelist_view(request, extra_context)  # type: ignore[misc]
+            return super().changelist_view(request, extra_context)
         except _BadFilter:
             messages.error(request, BAD_FILTER_MESSAGE)
             return HttpResponseRedirect(request.path)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[_ModelT]):
     """Records people read in the admin but never add, edit or delete there: what happened (call
     timelines, the Salesforce outbox and conflicts, sync runs, email failures) or what changes only
     through the app's own pages and services (scoping issues, estimates, TA reviews)."""
@@ -79,13 +89,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_ModelAdminBase):
     """Saves and deletions made in the admin are written to the audit trail like any other change."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         previous = type(obj)._default_manager.filter(pk=obj.pk).first() if change and obj.pk else None
         before = actions.snapshot(previous) if previous is not None else None
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
         changes = actions.diff(obj, before)
         if changes or not change:
             actions.record(
@@ -97,12 +107,12 @@ class AuditedAdminMixin:
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         actions.record(actor=request.user, action="deleted in the admin", obj=obj)
-        super().delete_model(request, obj)  # type: ignore[misc]
+        super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
             actions.record(actor=request.user, action="deleted in the admin", obj=obj)
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        super().delete_queryset(request, queryset)
 
 
 class PipelineAdminSite(admin.AdminSite):

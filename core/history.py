@@ -14,7 +14,7 @@ past every rule the services hold. `HistoryAdmin` keeps the history readable and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -46,7 +46,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
             raise PermissionDenied("Reverting this record is not allowed here.")
         # Read-only rendering: every field shown as text, so there is nothing to submit.
         setattr(request, _READ_ONLY_FLAG, not allowed)
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        return cast(HttpResponse, super().history_form_view(request, object_id, version_id, extra_context))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = super().get_readonly_fields(request, obj)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from core.models import EmailFailure
+
 logger = logging.getLogger(__name__)
 
 SUBJECT_MAX_LENGTH = 300
@@ -56,7 +58,6 @@ def deliver(*, subject: str, body: str, recipients: list[str], context: dict[str
 
 
 def _record(*, subject: str, recipients: list[str], error: str, context: dict[str, Any]) -> None:
-    from core.models import EmailFailure
 
     try:
         EmailFailure.objects.create(

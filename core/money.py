@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from django.db import models
+
+# The value a field accepts and the value it gives back, as django-stubs types model fields.
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
 
 CENT = Decimal("0.01")
 
@@ -37,17 +42,17 @@ def format_money(amount: Decimal | None, currency: str = "") -> str:
     return f"{currency} {text}".strip()
 
 
-class CurrencyField(models.CharField):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+class CurrencyField(models.CharField[_ST, _GT]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 3)
         kwargs.setdefault("choices", CURRENCY_CHOICES)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
 
-class MoneyField(models.DecimalField):
+class MoneyField(models.DecimalField[_ST, _GT]):
     """An amount in the currency held by a sibling CurrencyField; 14 digits, 2 places."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)

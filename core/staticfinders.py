@@ -41,7 +41,7 @@ class PackageFileFinder(BaseFinder):
             for name in sorted(missing)
         ]
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
         found = self._files().get(path)
         if found is None:
             return [] if (find_all or kwargs.get("all")) else ""
@@ -51,5 +51,5 @@ class PackageFileFinder(BaseFinder):
         for static_path, file_path in self._files().items():
             prefix = static_path[: -len(file_path.name)].rstrip("/")
             storage = FileSystemStorage(location=str(file_path.parent))
-            storage.prefix = prefix  # type: ignore[attr-defined]
+            storage.prefix = prefix  # type: ignore[attr-defined]  # read by collectstatic; not in the stubs
             yield file_path.name, storage

@@ -44,14 +44,14 @@ class AccountAdmin(HistoryAdmin):
     search_fields = ["name", "salesforce_id"]
 
 
-class RiskInline(admin.TabularInline):
+class RiskInline(admin.TabularInline[Risk, Opportunity]):
     model = Risk
     extra = 0
     fields = ["description", "severity", "mitigation", "owner", "status"]
     readonly_fields = ["description", "severity", "mitigation", "owner", "status"]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Opportunity | None = None) -> bool:
         return False
 
 
@@ -91,14 +91,14 @@ class OpportunityAdmin(HistoryAdmin):
     ]
     inlines = [RiskInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 # The EM call timeline and the outbox are records of what happened: read here, never edited or
 # deleted (deleting a pending push would lose someone's edit).
 @admin.register(ConfidenceEvent)
-class ConfidenceEventAdmin(ReadOnlyAdmin):
+class ConfidenceEventAdmin(ReadOnlyAdmin[ConfidenceEvent]):
     list_display = ["opportunity", "kind", "from_confidence", "to_confidence", "actor", "at"]
     list_filter = ["kind", "to_confidence"]
     list_select_related = ["opportunity", "actor"]
@@ -107,7 +107,7 @@ class ConfidenceEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PendingPush)
-class PendingPushAdmin(ReadOnlyAdmin):
+class PendingPushAdmin(ReadOnlyAdmin[PendingPush]):
     list_display = [
         "opportunity",
         "fields",
@@ -128,7 +128,7 @@ class PendingPushAdmin(ReadOnlyAdmin):
         try:
             count = services.pending_push_retry(
                 actor=request.user, push_ids=list(queryset.values_list("pk", flat=True))
-            )  # type: ignore[arg-type]
+            )
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return

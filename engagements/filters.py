@@ -148,4 +148,4 @@ class PipelineFilter(django_filters.FilterSet):
     @property
     def sort_in_force(self) -> str:
         """The sort in force, as the column links show it (e.g. "-amount")."""
-        return str(self.data.get("sort") or PipelineOrdering.DEFAULT)
+        return str((self.data or {}).get("sort") or PipelineOrdering.DEFAULT)

@@ -52,7 +52,7 @@ class AssignEmForm(forms.Form):
             field.queryset = candidates
 
 
-class RiskForm(forms.ModelForm):
+class RiskForm(forms.ModelForm[Risk]):
     owner = SingleLineCharField(max_length=200, required=False)
 
     class Meta:

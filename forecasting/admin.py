@@ -15,7 +15,7 @@ from forecasting.services import plan_import, snapshot_take
 
 
 @admin.register(BookingsPlan)
-class BookingsPlanAdmin(admin.ModelAdmin):
+class BookingsPlanAdmin(admin.ModelAdmin[BookingsPlan]):
     list_display = ["quarter", "region", "engagement_manager", "amount", "currency"]
     list_filter = ["quarter", "region"]
     list_select_related = ["region", "engagement_manager"]
@@ -46,7 +46,7 @@ class BookingsPlanAdmin(admin.ModelAdmin):
                 errors = ["The file is larger than 2 MB."]
             else:
                 try:
-                    result = plan_import(actor=request.user, data=upload.read())  # type: ignore[arg-type]
+                    result = plan_import(actor=request.user, data=upload.read())  # type: ignore[arg-type]  # admin pages let in only staff logins
                 except ValidationError as exc:
                     errors = exc.messages
                 else:
@@ -68,14 +68,14 @@ class BookingsPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(admin.ModelAdmin[ExchangeRate]):
     list_display = ["currency", "rate", "effective_date"]
     list_filter = ["currency"]
     date_hierarchy = "effective_date"
 
 
 @admin.register(ForecastSnapshot)
-class ForecastSnapshotAdmin(admin.ModelAdmin):
+class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
     list_display = ["week", "taken_at", "rows_count"]
     readonly_fields = ["week", "taken_at", "rows_count"]
     change_list_template = "admin/forecasting/forecastsnapshot/change_list.html"
@@ -103,7 +103,7 @@ class ForecastSnapshotAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))
         try:
-            snapshot = snapshot_take(actor=request.user)  # type: ignore[arg-type]
+            snapshot = snapshot_take(actor=request.user)  # type: ignore[arg-type]  # admin pages let in only staff logins
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:

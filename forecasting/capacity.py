@@ -23,6 +23,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
+from forecasting.calibration import calibration
 from forecasting.figures import COLOURS
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
 from scoping.models import DeliveryRole, Estimate, EstimateLine
@@ -54,8 +55,6 @@ class Weights:
 def confidence_weights(calls_by_colour: dict[str, tuple[int, int]] | None = None) -> Weights:
     """Observed close rate per colour where calibration has at least CAPACITY_MIN_CALLS calls."""
     if calls_by_colour is None:
-        from forecasting.calibration import calibration
-
         overall = calibration().overall
         calls_by_colour = {c: (rate.called, rate.won) for c, rate in overall.calls.items()}
     minimum = int(settings.CAPACITY_MIN_CALLS)

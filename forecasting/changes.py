@@ -86,13 +86,14 @@ class Changes:
 def _side(source: Source, quarter: FiscalQuarter, other: Source, side: int) -> QuerySet[Any]:
     """The source's rows in the quarter, plus its rows for opportunities the other source has in it."""
     other_ids = other.rows().filter(in_quarter(quarter)).exclude(s_opp__isnull=True).values("s_opp")
-    return (
+    rows: QuerySet[Any] = (
         source.rows()
         .filter(in_quarter(quarter) | Q(s_opp__in=other_ids))
         .annotate(s_side=Value(side, output_field=IntegerField()))
         .values(*_FIELDS, "s_side")
         .order_by()
     )
+    return rows
 
 
 def _rows(previous: Source, current: Source, quarter: FiscalQuarter) -> tuple[dict[Any, Any], dict[Any, Any]]:

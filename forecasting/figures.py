@@ -176,13 +176,14 @@ class Source:
                 s_account=F("account_name"),
                 s_stage=F("stage"),
             )
-        return qs.annotate(
+        qs = qs.annotate(
             s_stale=Case(
                 When(stale_call("s_reviewed", as_of=self.as_of), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             )
         )
+        return qs
 
 
 def source_for(week: dt.date | None, snapshots: Iterable[ForecastSnapshot] | None = None) -> Source:

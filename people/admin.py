@@ -22,18 +22,18 @@ class RegionAdmin(HistoryAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(admin.ModelAdmin[Skill]):
     list_display = ["name", "category"]
     search_fields = ["name", "category"]
 
 
-class PersonSkillInline(admin.TabularInline):
+class PersonSkillInline(admin.TabularInline[PersonSkill, Person]):
     model = PersonSkill
     extra = 1
     autocomplete_fields = ["skill"]
 
 
-class PersonAdminForm(forms.ModelForm):
+class PersonAdminForm(forms.ModelForm[Person]):
     """Refuses linking a login that is the editor's own (which would change their own permissions)."""
 
     request: HttpRequest | None = None
@@ -91,7 +91,9 @@ class PersonAdmin(HistoryAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"request": request})
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(
+        self, request: HttpRequest, obj: Person, form: forms.ModelForm[Person], change: bool
+    ) -> None:
         # The fields above are read-only for those who may not change them; this holds the rule for
         # any other way a changed role or login could arrive.
         before = Person.objects.filter(pk=obj.pk).values("role", "user_id").first() if change else None
@@ -114,21 +116,23 @@ class PersonAdmin(HistoryAdmin):
 # administrator changes them (people.access.can_change_privileges), never the login's own user.
 
 
-class PipelineUserAdmin(UserAdmin):
+class PipelineUserAdmin(UserAdmin[User]):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         if not access.can_change_privileges(request.user, obj):
             fields += [name for name in access.PRIVILEGE_FIELDS if name not in fields]
         return fields
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool) -> None:
         if change and not access.can_change_privileges(request.user, obj):
             before = User.objects.filter(pk=obj.pk).values(*access.PRIVILEGE_FIELDS[:3]).first() or {}
             if any(before.get(name) != getattr(obj, name) for name in access.PRIVILEGE_FIELDS[:3]):
                 access.can_change_privileges.require(request.user, obj)
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm[User], formsets: Any, change: bool
+    ) -> None:
         if not access.can_change_privileges(request.user, form.instance):
             # groups / user_permissions are read-only here, so the form holds none; nothing to save.
             form.cleaned_data.pop("groups", None)
@@ -173,7 +177,7 @@ class PipelineAccessAttemptAdmin(_NoEditing, AccessAttemptAdmin):
         # django-axes reads the attempt time it sets while authenticating; outside a login there is
         # none, and its own action would fail. Expired means older than the cool-off from now.
         request.axes_attempt_time = None  # type: ignore[attr-defined]
-        super().cleanup_expired_attempts(request, queryset)
+        super().cleanup_expired_attempts(request, queryset)  # type: ignore[no-untyped-call]  # django-axes is unannotated
 
 
 class PipelineAccessLogAdmin(_NoEditing, AccessLogAdmin):

@@ -16,10 +16,10 @@ def person_for_user(user: AnyUser) -> Person | None:
         return None
     cached: Person | None
     try:
-        cached = user._person_cache  # type: ignore[union-attr,attr-defined]
+        cached = user._person_cache  # type: ignore[attr-defined]  # the cache set below
     except AttributeError:
         cached = Person.objects.select_related("region").filter(user=user).first()
-        user._person_cache = cached  # type: ignore[union-attr,attr-defined]
+        user._person_cache = cached  # type: ignore[attr-defined]  # a per-request cache on the user
     return cached
 
 

@@ -15,7 +15,7 @@ from salesforce.models import SyncConflict, SyncCursor, SyncRun
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdmin):
+class SyncRunAdmin(ReadOnlyAdmin[SyncRun]):
     list_display = [
         "started_at",
         "trigger",
@@ -72,7 +72,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncConflict)
-class SyncConflictAdmin(ReadOnlyAdmin):
+class SyncConflictAdmin(ReadOnlyAdmin[SyncConflict]):
     list_display = [
         "opportunity",
         "field",
@@ -92,7 +92,7 @@ class SyncConflictAdmin(ReadOnlyAdmin):
         done, problems = 0, []
         for conflict in queryset.filter(status=SyncConflict.Status.OPEN):
             try:
-                conflicts.sync_conflict_resolve(actor=request.user, conflict=conflict, choice=choice)  # type: ignore[arg-type]
+                conflicts.sync_conflict_resolve(actor=request.user, conflict=conflict, choice=choice)  # type: ignore[arg-type]  # admin pages let in only staff logins
             except (ValidationError, Conflict) as exc:
                 problems.append(f"{conflict}: {' '.join(getattr(exc, 'messages', None) or [str(exc)])}")
             except PermissionDenied as exc:
@@ -114,5 +114,5 @@ class SyncConflictAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncCursor)
-class SyncCursorAdmin(ReadOnlyAdmin):
+class SyncCursorAdmin(ReadOnlyAdmin[SyncCursor]):
     list_display = ["name", "watermark", "locked_until", "paused_until", "last_error", "updated_at"]

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import jwt
 import requests
 from requests.adapters import HTTPAdapter
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
 

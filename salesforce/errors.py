@@ -46,5 +46,6 @@ def backoff_seconds(config: SalesforceConfig, attempt: int, *, rate_limited: boo
     """
     base = config.rate_limit_backoff if rate_limited else config.retry_base
     ceiling = max(config.retry_max, config.rate_limit_backoff) if rate_limited else config.retry_max
-    delay = min(ceiling, base * (2 ** max(0, attempt)))
+    factor: int = 2 ** max(0, attempt)  # int ** int is typed Any (a negative power is a float)
+    delay = min(ceiling, base * factor)
     return delay / 2 + random.uniform(0, delay / 2)

@@ -22,7 +22,10 @@ LEGACY_SYNC_TASK = "engagements.tasks.salesforce_sync"
 
 @shared_task(bind=True, name=SALESFORCE_SYNC_TASK, max_retries=3, ignore_result=True)
 def salesforce_sync(
-    self: Task, trigger: str = SyncRun.Trigger.SCHEDULE, actor_id: int | None = None, full: bool = False
+    self: Task[..., str],
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    actor_id: int | None = None,
+    full: bool = False,
 ) -> str:
     """One Salesforce sync run (pull then push). Scheduled by beat; Sync now queues it too.
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.admin_site import ReadOnlyAdmin
 from core.history import HistoryAdmin
@@ -22,7 +23,7 @@ class DeliveryRoleAdmin(HistoryAdmin):
     list_editable = ["bill_rate", "cost_rate", "active"]
 
 
-class OfferingActivityInline(admin.TabularInline):
+class OfferingActivityInline(admin.TabularInline[OfferingActivity, ServiceOffering]):
     model = OfferingActivity
     extra = 1
     fields = ["position", "description", "role_name", "hours"]
@@ -44,7 +45,7 @@ class ServiceOfferingAdmin(HistoryAdmin):
 
 # Scoping issues, estimates and TA reviews change only through the app's pages and services.
 @admin.register(ScopingIssue)
-class ScopingIssueAdmin(ReadOnlyAdmin, HistoryAdmin):
+class ScopingIssueAdmin(ReadOnlyAdmin[ScopingIssue], HistoryAdmin):
     list_display = [
         "title",
         "opportunity",
@@ -59,7 +60,7 @@ class ScopingIssueAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_select_related = ["opportunity", "assignee"]
 
 
-class EstimateLineInline(admin.TabularInline):
+class EstimateLineInline(admin.TabularInline[EstimateLine, Estimate]):
     model = EstimateLine
     extra = 0
     fields = ["kind", "description", "role_name", "quantity", "unit_price", "hours", "bill_rate", "cost_rate"]
@@ -75,12 +76,12 @@ class EstimateLineInline(admin.TabularInline):
     ]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Estimate | None = None) -> bool:
         return False
 
 
 @admin.register(Estimate)
-class EstimateAdmin(ReadOnlyAdmin, HistoryAdmin):
+class EstimateAdmin(ReadOnlyAdmin[Estimate], HistoryAdmin):
     list_display = ["scoping_issue", "number", "status", "total", "currency", "updated_at"]
     list_filter = ["status", "currency"]
     list_select_related = ["scoping_issue"]
@@ -88,7 +89,7 @@ class EstimateAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 
 @admin.register(TaReview)
-class TaReviewAdmin(ReadOnlyAdmin):
+class TaReviewAdmin(ReadOnlyAdmin[TaReview]):
     list_display = ["scoping_issue", "decision", "estimate", "actor", "at"]
     list_filter = ["decision"]
     list_select_related = ["scoping_issue", "estimate", "actor"]

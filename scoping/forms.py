@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.http import QueryDict
 
 from core.fields import IntegerNumberField, SingleLineCharField
+from engagements.filters import quarter_choices
 from people.models import Region
 from people.selectors import engagement_managers
 from scoping.models import DeliveryRole, EstimateLine, OfferingCategory, ScopingStatus, ServiceOffering
@@ -51,7 +53,6 @@ class FilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from engagements.filters import quarter_choices
 
         super().__init__(*args, **kwargs)
         region = self.fields["region"]
@@ -79,7 +80,6 @@ class AddOfferingForm(forms.Form):
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from django.db.models import Q
 
         field = self.fields["offering"]
         assert isinstance(field, forms.ModelChoiceField)

@@ -12,6 +12,7 @@ from core.models import TimeStampedModel
 from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
 from people.models import DELIVERY_ROLES, Person
+from scoping.calculator import line_amount
 
 MAX_LINE_HOURS = Decimal("10000")
 
@@ -287,6 +288,5 @@ class EstimateLine(models.Model):
 
     @property
     def amount(self) -> Decimal:
-        from scoping.calculator import line_amount
 
         return line_amount(self)

@@ -28,12 +28,12 @@ class SowTemplateAdmin(HistoryAdmin):
 
 
 @admin.register(MarginTarget)
-class MarginTargetAdmin(admin.ModelAdmin):
+class MarginTargetAdmin(admin.ModelAdmin[MarginTarget]):
     list_display = ["category", "target_percent"]
 
 
 @admin.register(ApprovalQueueItem)
-class ApprovalQueueAdmin(ReadOnlyAdmin):
+class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
     """Submitted SOWs, oldest first; the review page decides through the SOW services."""
 
     list_display_links = None
@@ -105,7 +105,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
             try:
                 if decision == "approve":
                     services.sow_approve(
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=request.user,  # type: ignore[arg-type]  # admin pages let in only staff logins
                         version=version,
                         expected_version=expected,
                         comment=comment,
@@ -115,7 +115,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin):
                     )
                 elif decision == "request_changes":
                     services.sow_request_changes(
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=request.user,  # type: ignore[arg-type]  # admin pages let in only staff logins
                         version=version,
                         expected_version=expected,
                         comment=comment,

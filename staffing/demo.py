@@ -22,7 +22,8 @@ from staffing import services
 from staffing.models import StaffingRequirement
 
 # title, delivery role, required skills, nice-to-have skills, languages, overlap h, h/week, start week, weeks
-REQUIREMENTS: list[tuple[str, str, dict[str, int], dict[str, int], list[str], str, str, int, int]] = [
+Requirement = tuple[str, str, dict[str, int], dict[str, int], list[str], str, str, int, int]
+REQUIREMENTS: list[Requirement] = [
     (
         "Lead platform engineer",
         Role.PS_ENGINEER,
@@ -121,7 +122,7 @@ def _sign_a_demo_sow() -> SowVersion | None:
 
 
 def _requirements(
-    sow: Sow, actor: User, start: dt.date, rows: list[tuple] = REQUIREMENTS
+    sow: Sow, actor: User, start: dt.date, rows: list[Requirement] = REQUIREMENTS
 ) -> list[StaffingRequirement]:
     skills = dict(Skill.objects.values_list("name", "pk"))
     region = sow.opportunity.region.code if sow.opportunity.region else ""

@@ -3,10 +3,14 @@ the defaults run with nothing installed: SQLite, eager Celery tasks, console ema
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 
 from config.client_address import client_address_rule
 from config.logging import configure_structlog, logging_config
+
+# Lets the code name Django's generic classes with their types (ModelAdmin[Person], ModelForm[Sow]).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -17,7 +21,7 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "core.apps.PipelineAdminConfig",  # django.contrib.admin with the project's admin site

@@ -14,7 +14,7 @@ def _signed_copy_error(message: str, code: str) -> ValidationError:
     return ValidationError({"signed_copy": ValidationError(message, code=code)})
 
 
-def check_signed_copy(upload: UploadedFile) -> None:
+def check_signed_copy(upload: UploadedFile[bytes]) -> None:
     """A real PDF, judged by its content: `%PDF-` at byte 0, the whole file readable by pypdf with at
     least one page, and at most SIGNED_COPY_MAX_MB."""
     if upload.size is None or upload.size > uploads.signed_copy_max_bytes():

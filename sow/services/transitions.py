@@ -290,7 +290,7 @@ def sow_mark_signed(
     version: SowVersion,
     expected_version: int,
     signed_on: dt.date,
-    signed_copy: UploadedFile,
+    signed_copy: UploadedFile[bytes],
 ) -> SowVersion:
     """Sent → signed, with the signed copy (a PDF, checked by content, at most SIGNED_COPY_MAX_MB)."""
     version = _claim_for_edit(actor, version, expected_version)
