@@ -20,7 +20,9 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    kind = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    kind = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+    )
     user = SingleLineCharField(label="Who", required=False, max_length=150)
     q = SingleLineCharField(label="Record or note", required=False, max_length=200)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
