@@ -8,7 +8,28 @@ It implements exactly what the sync uses, the way Salesforce answers it:
   2,000 records a page and ``nextRecordsUrl`` paging (``query/<locator>-<offset>``);
 - ``PATCH /services/data/vXX.X/composite/sobjects`` (sObject Collections, at most 200 records,
   allOrNone) and ``PATCH /services/data/vXX.X/sobjects/Opportunity/<id>``;
-- the ``Sforce-Limit-Info: api-usage=N/LIMIT`` header on every data API answer.
+- the ``Sforce-Limit-Info: api-usage=N/LIMIT`` header on every data API answer (set
+  ``api_used`` to start a test near the org's daily limit);
+- ``GET /services/data/vXX.X/sobjects/Opportunity/describe`` with each field's ``name``, ``label``,
+  ``type``, ``length``, ``updateable``, ``nillable``, ``referenceTo``, ``relationshipName`` and
+  ``picklistValues`` (``value``/``label``/``active``/``defaultValue``); ``set_field`` changes a
+  field's metadata (a shorter length, not updateable by the integration user) and ``hide_field``
+  removes it (field-level security: gone from describe, queries and updates);
+- record types with ``Name`` (the label) and ``DeveloperName``: ``rename_record_type`` changes the
+  label only, ``change_record_type`` moves an opportunity to another type;
+- soft delete (``delete_opportunity``: ``IsDeleted = true``, returned by queryAll only) and purge
+  (``purge_opportunity``: gone from queryAll too, as after emptying the recycle bin);
+- 15-character ids wherever an id is accepted (record ids in updates, ``Id`` and lookup values in
+  SOQL comparisons, the Engagement Manager lookup in an update); answers always carry 18.
+
+Faults beyond status codes: ``fail_next(..., html=True)`` answers with an HTML maintenance page
+(``text/html``), ``fail_next(status=200, body=...)`` with a 200 whose body is not JSON.
+
+Not modelled: sharing rules and per-user record visibility, validation rules and triggers (other
+than injected record faults), field history, currency conversion, the 24-hour window in which
+queryAll still returns purged records, API limits beyond the usage counter, SOQL beyond the subset
+in soql.py (no aggregates, sub-queries, semi-joins or date literals), the Bulk and Streaming APIs,
+and the XML formats.
 
 Records live in memory. Faults are injected on demand: a status code (and error code) for the
 next K calls, an error code for given records, latency, and session expiry. Every call is counted.
@@ -22,11 +43,13 @@ import itertools
 import json
 import logging
 import random
+import re
 import secrets
 import ssl
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +60,7 @@ from urllib.parse import parse_qs, unquote_plus, urlparse
 import jwt
 import trustme
 
-from tests.fakes.soql import SoqlError, parse
+from tests.fakes.soql import SalesforceId, SoqlError, parse
 
 logger = logging.getLogger("fake_salesforce")
 
@@ -46,6 +69,12 @@ PAGE_SIZE = 2000
 COLLECTION_LIMIT = 200
 CONFIDENCE_VALUES = ("Grey", "Red", "Amber", "Green")
 ORG_ID = "00DFK0000000001AAA"
+# The user every API write is made as (the token's identity URL names it too).
+INTEGRATION_USER_ID = "005FK0000000000001"
+INTEGRATION_USER_NAME = "PS Pipeline Integration"
+# Someone editing in Salesforce's own UI when a test does not say who.
+SALESFORCE_USER_ID = "005FK0000000000002"
+SALESFORCE_USER_NAME = "Sam Salesforce"
 
 # Opportunity fields the fake org has, and which an integration user may update.
 OPPORTUNITY_FIELDS = {
@@ -65,6 +94,7 @@ OPPORTUNITY_FIELDS = {
     "IsWon",
     "SystemModstamp",
     "LastModifiedDate",
+    "LastModifiedById",
     "IsDeleted",
     "Engagement_Manager__c",
     "EM_Confidence__c",
@@ -89,9 +119,60 @@ RELATIONSHIPS = {
     "Owner": ("OwnerId", "User"),
     "RecordType": ("RecordTypeId", "RecordType"),
     "Engagement_Manager__r": ("Engagement_Manager__c", "User"),
+    "LastModifiedBy": ("LastModifiedById", "User"),
 }
-RELATED_FIELDS = {"Account": {"Id", "Name"}, "User": {"Id", "Name", "Email"}, "RecordType": {"Id", "Name"}}
+RELATED_FIELDS = {
+    "Account": {"Id", "Name"},
+    "User": {"Id", "Name", "Email"},
+    "RecordType": {"Id", "Name", "DeveloperName"},
+}
 TEXT_LIMITS = {"Scoping_Issue_Link__c": 255, "EM_Confidence_Rationale__c": 32768, "Name": 120}
+# Describe metadata: field -> (type, length, label); lookups also name what they point to.
+FIELD_TYPES: dict[str, tuple[str, int, str]] = {
+    "Id": ("id", 18, "Opportunity ID"),
+    "Name": ("string", 120, "Name"),
+    "AccountId": ("reference", 18, "Account ID"),
+    "OwnerId": ("reference", 18, "Owner ID"),
+    "StageName": ("picklist", 255, "Stage"),
+    "Type": ("picklist", 255, "Opportunity Type"),
+    "RecordTypeId": ("reference", 18, "Record Type ID"),
+    "CloseDate": ("date", 0, "Close Date"),
+    "Amount": ("currency", 0, "Amount"),
+    "CurrencyIsoCode": ("picklist", 3, "Opportunity Currency"),
+    "Probability": ("percent", 0, "Probability (%)"),
+    "ForecastCategoryName": ("picklist", 40, "Forecast Category"),
+    "IsClosed": ("boolean", 0, "Closed"),
+    "IsWon": ("boolean", 0, "Won"),
+    "SystemModstamp": ("datetime", 0, "System Modstamp"),
+    "LastModifiedDate": ("datetime", 0, "Last Modified Date"),
+    "IsDeleted": ("boolean", 0, "Deleted"),
+    "Engagement_Manager__c": ("reference", 18, "Engagement Manager"),
+    "EM_Confidence__c": ("picklist", 255, "EM Confidence"),
+    "EM_Confidence_Rationale__c": ("textarea", 32768, "EM Confidence Rationale"),
+    "Scoping_Issue_Link__c": ("url", 255, "Scoping Issue Link"),
+}
+REFERENCE_TO = {
+    "AccountId": ("Account", "Account"),
+    "OwnerId": ("User", "Owner"),
+    "RecordTypeId": ("RecordType", "RecordType"),
+    "Engagement_Manager__c": ("User", "Engagement_Manager__r"),
+}
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Down for maintenance</title></head><body>"
+    "<h1>Salesforce is down for maintenance</h1><p>We will be back shortly.</p></body></html>"
+)
+_ID_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: str) -> str:
+    """The 18-character form of a 15-character Salesforce id (case-safe checksum appended)."""
+    if len(value) != 15:
+        return value
+    suffix = ""
+    for start in (0, 5, 10):
+        bits = sum(1 << i for i, char in enumerate(value[start : start + 5]) if "A" <= char <= "Z")
+        suffix += _ID_CHECKSUM[bits]
+    return value + suffix
 
 
 def now() -> dt.datetime:
@@ -127,6 +208,8 @@ class StatusFault:
     message: str
     remaining: int
     kinds: frozenset[str] | None  # None = every data API call
+    body: str | None = None  # a raw (non-JSON) body instead of Salesforce's error list
+    content_type: str = "text/html;charset=UTF-8"
 
 
 @dataclass
@@ -150,6 +233,31 @@ class FakeState:
     record_types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _seeded_state() -> FakeState:
+    """An org always has its integration user and someone working in Salesforce's own UI."""
+    state = FakeState()
+    for user_id, name, email in (
+        (INTEGRATION_USER_ID, INTEGRATION_USER_NAME, "integration@example.com"),
+        (SALESFORCE_USER_ID, SALESFORCE_USER_NAME, "sam.salesforce@example.com"),
+    ):
+        state.users[user_id] = {"Id": user_id, "Name": name, "Email": email}
+    return state
+
+
+Hook = Callable[[str, str], None]
+
+
+@dataclass
+class _HeldWrite:
+    """A write the org received but has not applied yet (its client timed out waiting)."""
+
+    kind: str
+    target: str  # the record id of a single-record PATCH
+    body: Any
+    after_next_write: bool
+    answered: threading.Event = field(default_factory=threading.Event)
+
+
 class FakeSalesforce:
     """The fake org. Use as a context manager, or start()/stop(); reset() between tests."""
 
@@ -171,7 +279,7 @@ class FakeSalesforce:
         self.multi_currency = multi_currency
         self.verbose = verbose
         self.lock = threading.RLock()
-        self.state = FakeState()
+        self.state = _seeded_state()
         self.apps: dict[str, ConnectedApp] = {}
         self.passwords: dict[str, str] = {}
         self.tokens: set[str] = set()
@@ -180,6 +288,8 @@ class FakeSalesforce:
         self.composite_sizes: list[int] = []
         self.api_used = 0
         self.picklists: dict[str, set[str]] = {"EM_Confidence__c": set(CONFIDENCE_VALUES)}
+        self.field_overrides: dict[str, dict[str, Any]] = {}
+        self.hidden_fields: set[str] = set()
         self._status_faults: list[StatusFault] = []
         self._record_faults: dict[str, RecordFault] = {}
         self.latency = 0.0
@@ -228,13 +338,15 @@ class FakeSalesforce:
     def reset(self) -> None:
         """Forget records, sessions, counters and faults (connected apps stay registered)."""
         with self.lock:
-            self.state = FakeState()
+            self.state = _seeded_state()
             self.tokens.clear()
             self.calls.clear()
             self.queries.clear()
             self.composite_sizes.clear()
             self.api_used = 0
             self.picklists = {"EM_Confidence__c": set(CONFIDENCE_VALUES)}
+            self.field_overrides = {}
+            self.hidden_fields = set()
             self._status_faults.clear()
             self._record_faults.clear()
             self.latency = 0.0
@@ -273,17 +385,54 @@ class FakeSalesforce:
             self.state.accounts[account_id] = {"Id": account_id, "Name": name}
         return account_id
 
-    def add_record_type(self, record_type_id: str | None = None, *, name: str) -> str:
+    def add_record_type(
+        self, record_type_id: str | None = None, *, name: str, developer_name: str | None = None
+    ) -> str:
+        """A record type: `name` is its label, `developer_name` its API name (from the label by
+        default, as Salesforce suggests it: spaces become underscores)."""
         record_type_id = record_type_id or self.new_id("012")
+        developer_name = developer_name or re.sub(r"\W+", "_", name).strip("_")
         with self.lock:
-            self.state.record_types[record_type_id] = {"Id": record_type_id, "Name": name}
+            self.state.record_types[record_type_id] = {
+                "Id": record_type_id,
+                "Name": name,
+                "DeveloperName": developer_name,
+            }
         return record_type_id
 
     def record_type_id(self, name: str) -> str:
+        """The id of the record type with this label or developer name (made if there is none)."""
         for record_type in self.state.record_types.values():
-            if record_type["Name"] == name:
+            if name in (record_type["Name"], record_type["DeveloperName"]):
                 return str(record_type["Id"])
         return self.add_record_type(name=name)
+
+    def rename_record_type(self, name: str, new_label: str) -> None:
+        """An administrator changes a record type's label; its DeveloperName stays."""
+        with self.lock:
+            self.state.record_types[self.record_type_id(name)]["Name"] = new_label
+
+    def change_record_type(self, opportunity_id: str, record_type: str) -> None:
+        """Someone moves the opportunity to another record type (by label or developer name)."""
+        self.update_opportunity(opportunity_id, RecordTypeId=self.record_type_id(record_type))
+
+    def set_field(self, name: str, **metadata: Any) -> None:
+        """Change a field's describe metadata (e.g. length=255, updateable=False); updates obey it."""
+        with self.lock:
+            self.field_overrides.setdefault(name, {}).update(metadata)
+
+    def hide_field(self, name: str) -> None:
+        """Field-level security hides the field from the integration user."""
+        with self.lock:
+            self.hidden_fields.add(name)
+
+    def resolve_id(self, value: Any, table: dict[str, dict[str, Any]]) -> Any:
+        """A 15-character id names the same record as its 18-character form."""
+        if isinstance(value, str) and len(value) == 15:
+            for known in table:
+                if known[:15] == value:
+                    return known
+        return value
 
     def add_opportunity(self, opportunity_id: str | None = None, **fields: Any) -> str:
         """Create an opportunity as Salesforce would hold it (defaults fill the rest)."""
@@ -311,6 +460,7 @@ class FakeSalesforce:
             "Scoping_Issue_Link__c": None,
             "SystemModstamp": stamp,
             "LastModifiedDate": stamp,
+            "LastModifiedById": SALESFORCE_USER_ID,
         }
         unknown = set(fields) - OPPORTUNITY_FIELDS
         if unknown:
@@ -321,17 +471,29 @@ class FakeSalesforce:
         return opportunity_id
 
     def update_opportunity(
-        self, opportunity_id: str, *, stamp: dt.datetime | None = None, **fields: Any
+        self,
+        opportunity_id: str,
+        *,
+        stamp: dt.datetime | None = None,
+        as_user: str = SALESFORCE_USER_ID,
+        **fields: Any,
     ) -> None:
-        """Someone edits the record in Salesforce: the values change and SystemModstamp moves."""
+        """Someone (`as_user`, a Salesforce user id) edits the record in Salesforce: the values
+        change, SystemModstamp and LastModifiedDate move and LastModifiedById names them."""
         with self.lock:
             record = self.state.opportunities[opportunity_id]
             record.update(fields)
             record["SystemModstamp"] = record["LastModifiedDate"] = stamp or now()
+            record["LastModifiedById"] = as_user
 
     def delete_opportunity(self, opportunity_id: str) -> None:
         """Move it to the recycle bin: queryAll still returns it, with IsDeleted = true."""
         self.update_opportunity(opportunity_id, IsDeleted=True)
+
+    def purge_opportunity(self, opportunity_id: str) -> None:
+        """Empty it from the recycle bin: no query returns it any more."""
+        with self.lock:
+            self.state.opportunities.pop(opportunity_id)
 
     def opportunity(self, opportunity_id: str) -> dict[str, Any]:
         with self.lock:
@@ -386,6 +548,7 @@ class FakeSalesforce:
                 "Scoping_Issue_Link__c": None,
                 "SystemModstamp": modstamp,
                 "LastModifiedDate": modstamp,
+                "LastModifiedById": SALESFORCE_USER_ID,
             }
             ids.append(opportunity_id)
         with self.lock:
@@ -401,12 +564,25 @@ class FakeSalesforce:
         error_code: str = "SERVER_UNAVAILABLE",
         message: str = "The server is temporarily unavailable.",
         kinds: set[str] | None = None,
+        html: bool = False,
+        body: str | None = None,
+        content_type: str = "text/html;charset=UTF-8",
     ) -> None:
         """Answer the next `count` data API calls (of `kinds`: query, queryMore, composite,
-        sobject, token) with this status and error code."""
+        sobject, describe, token) with this status and error code — or, with `html`, with the HTML
+        maintenance page Salesforce shows, or with any raw `body` (e.g. a 200 that is not JSON)."""
+        raw = MAINTENANCE_PAGE if html else body
         with self.lock:
             self._status_faults.append(
-                StatusFault(status, error_code, message, count, frozenset(kinds) if kinds else None)
+                StatusFault(
+                    status,
+                    error_code,
+                    message,
+                    count,
+                    frozenset(kinds) if kinds else None,
+                    body=raw,
+                    content_type=content_type,
+                )
             )
 
     def fail_records(
@@ -510,7 +686,7 @@ class FakeSalesforce:
         return 200, {
             "access_token": access_token,
             "instance_url": self.url,
-            "id": f"{self.url}/id/{ORG_ID}/005FK0000000000001",
+            "id": f"{self.url}/id/{ORG_ID}/{INTEGRATION_USER_ID}",
             "token_type": "Bearer",
             "issued_at": str(int(now().timestamp() * 1000)),
             "signature": secrets.token_urlsafe(16),
@@ -545,14 +721,18 @@ class FakeSalesforce:
     # query / queryAll
     def _get(self, record: dict[str, Any], path: str) -> Any:
         if "." not in path:
-            return record.get(path)
+            value = record.get(path)
+            if isinstance(value, str) and FIELD_TYPES.get(path, ("",))[0] in ("id", "reference"):
+                return SalesforceId(value)  # compared with a 15- or 18-character literal
+            return value
         relationship, _, rest = path.partition(".")
         lookup = RELATIONSHIPS.get(relationship)
         if lookup is None:
             return None
         related_id = record.get(lookup[0])
         related = self._related(lookup[1]).get(related_id) if related_id else None
-        return related.get(rest) if related else None
+        value = related.get(rest) if related else None
+        return SalesforceId(value) if rest == "Id" and isinstance(value, str) else value
 
     def _related(self, sobject: str) -> dict[str, dict[str, Any]]:
         return {
@@ -563,7 +743,11 @@ class FakeSalesforce:
 
     def _known_field(self, path: str) -> bool:
         if "." not in path:
-            return path in OPPORTUNITY_FIELDS and (self.multi_currency or path != "CurrencyIsoCode")
+            return (
+                path in OPPORTUNITY_FIELDS
+                and path not in self.hidden_fields
+                and (self.multi_currency or path != "CurrencyIsoCode")
+            )
         relationship, _, rest = path.partition(".")
         lookup = RELATIONSHIPS.get(relationship)
         return lookup is not None and rest in RELATED_FIELDS[lookup[1]]
@@ -660,9 +844,59 @@ class FakeSalesforce:
             return 400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}]
         return 200, self._page(cursor.records, int(offset), cursor.endpoint, locator)
 
+    # describe
+    def field_metadata(self, name: str) -> dict[str, Any]:
+        """One field's describe entry, as Salesforce's DescribeFieldResult has it (the subset the
+        app reads), with any override from set_field."""
+        kind, length, label = FIELD_TYPES[name]
+        reference, relationship = REFERENCE_TO.get(name, (None, None))
+        allowed = self.picklists.get(name)
+        values = sorted(allowed, key=lambda v: ((CONFIDENCE_VALUES + (v,)).index(v), v)) if allowed else []
+        meta: dict[str, Any] = {
+            "name": name,
+            "label": label,
+            "type": kind,
+            "length": length,
+            "custom": name.endswith("__c"),
+            "updateable": name in UPDATABLE_FIELDS,
+            "createable": name in UPDATABLE_FIELDS,
+            "nillable": name not in ("Id", "Name", "StageName", "CloseDate", "IsDeleted"),
+            "referenceTo": [reference] if reference else [],
+            "relationshipName": relationship,
+            "restrictedPicklist": allowed is not None,
+            "picklistValues": [
+                {"active": True, "defaultValue": v == "Grey", "label": v, "validFor": None, "value": v}
+                for v in values
+            ],
+        }
+        meta.update(self.field_overrides.get(name, {}))
+        return meta
+
+    def describe(self, sobject: str) -> tuple[int, Any]:
+        self.count("describe")
+        if sobject != "Opportunity":
+            return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+        with self.lock:
+            fields = [
+                self.field_metadata(name)
+                for name in FIELD_TYPES
+                if name not in self.hidden_fields and (self.multi_currency or name != "CurrencyIsoCode")
+            ]
+        return 200, {
+            "name": "Opportunity",
+            "label": "Opportunity",
+            "keyPrefix": "006",
+            "custom": False,
+            "queryable": True,
+            "updateable": True,
+            "fields": fields,
+            "urls": {"describe": f"/services/data/v{API_VERSION}/sobjects/Opportunity/describe"},
+        }
+
     # updates
     def _update_one(self, record_id: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
         """Apply one record update; the errors (empty on success)."""
+        record_id = self.resolve_id(record_id, self.state.opportunities)
         record = self.state.opportunities.get(record_id)
         if record is None:
             return [
@@ -677,8 +911,9 @@ class FakeSalesforce:
         fault = self._take_record_fault(record_id)
         if fault is not None:
             return [{"statusCode": fault.error_code, "message": fault.message, "fields": []}]
+        fields = dict(fields)
         for name, value in fields.items():
-            if name not in OPPORTUNITY_FIELDS:
+            if name not in OPPORTUNITY_FIELDS or name in self.hidden_fields:
                 return [
                     {
                         "statusCode": "INVALID_FIELD",
@@ -686,7 +921,8 @@ class FakeSalesforce:
                         "fields": [name],
                     }
                 ]
-            if name not in UPDATABLE_FIELDS:
+            overrides = self.field_overrides.get(name, {})
+            if not overrides.get("updateable", name in UPDATABLE_FIELDS):
                 return [
                     {
                         "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -703,7 +939,7 @@ class FakeSalesforce:
                         "fields": [name],
                     }
                 ]
-            limit = TEXT_LIMITS.get(name)
+            limit = overrides.get("length", TEXT_LIMITS.get(name))
             if limit is not None and value is not None and len(str(value)) > limit:
                 return [
                     {
@@ -712,6 +948,8 @@ class FakeSalesforce:
                         "fields": [name],
                     }
                 ]
+            if name == "Engagement_Manager__c":
+                value = fields[name] = self.resolve_id(value, self.state.users)
             if name == "Engagement_Manager__c" and value is not None and value not in self.state.users:
                 return [
                     {
@@ -722,6 +960,7 @@ class FakeSalesforce:
                 ]
         record.update(fields)
         record["SystemModstamp"] = record["LastModifiedDate"] = now()
+        record["LastModifiedById"] = INTEGRATION_USER_ID
         return []
 
     def composite_update(self, body: Any) -> tuple[int, Any]:
@@ -784,6 +1023,7 @@ class FakeSalesforce:
         if not isinstance(body, dict):
             return 400, [{"message": "a JSON object is required", "errorCode": "JSON_PARSER_ERROR"}]
         with self.lock:
+            record_id = self.resolve_id(record_id, self.state.opportunities)
             if record_id not in self.state.opportunities:
                 return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
             errors = self._update_one(record_id, body)
@@ -858,9 +1098,24 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fake._take_status_fault(kind)
         if fault is not None:
             fake.count(f"fault:{kind}")
+            if fault.body is not None:
+                self._reply_raw(fault.status, fault.body, fault.content_type)
+                return False
             self._reply(fault.status, [{"message": fault.message, "errorCode": fault.error_code}])
             return False
         return True
+
+    def _reply_raw(self, status: int, text: str, content_type: str) -> None:
+        body = text.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Sforce-Limit-Info", f"api-usage={self.fake.api_used}/{self.fake.api_limit}")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
 
     def _route(self) -> tuple[str, list[str], dict[str, list[str]]]:
         parsed = urlparse(self.path)
@@ -902,6 +1157,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._data_call("queryMore"):
                 return
             status, payload = self.fake.query_more(parts[4])
+        elif endpoint == "sobjects" and len(parts) == 6 and parts[5] == "describe":
+            if not self._data_call("describe"):
+                return
+            status, payload = self.fake.describe(parts[4])
         else:
             status, payload = (
                 404,

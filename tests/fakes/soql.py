@@ -26,6 +26,19 @@ class SoqlError(ValueError):
     pass
 
 
+class SalesforceId(str):
+    """An id field's value: equal to a literal naming the same record in its 15-character
+    (case-sensitive) or 18-character (case-safe) form, as Salesforce compares ids."""
+
+    __slots__ = ()
+
+
+def _same_id(left: str, right: str) -> bool:
+    if len(left) in (15, 18) and len(right) in (15, 18):
+        return left[:15] == right[:15]
+    return left == right
+
+
 _TOKEN = re.compile(
     r"""
     \s*(?:
@@ -125,6 +138,8 @@ def _normalise(value: Any) -> Any:
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
+    if isinstance(left, SalesforceId) and isinstance(right, str) and op in ("=", "!=", "<>"):
+        return _same_id(left, right) == (op == "=")
     if right is None or left is None:
         if op == "=":
             return left is None and right is None
