@@ -42,6 +42,7 @@ class SyncRun(models.Model):
         PARTIAL = "partial", "Completed with errors"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (another run was in progress)"
+        INTERRUPTED = "interrupted", "Interrupted (its worker stopped)"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -55,7 +56,7 @@ class SyncRun(models.Model):
     full = models.BooleanField(default=False, help_text="Ignored the watermark and read everything.")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RUNNING)
     pulled = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -134,3 +135,51 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_field_display()} ({self.get_status_display()})"
+
+
+class SentValue(models.Model):
+    """A value this app sent to Salesforce for one EM field of one opportunity, and when. Written
+    before the call goes out, so a call that timed out (or a worker that died) leaves it "in
+    doubt": such a value found in Salesforce later is the app's own late write, not a user's edit."""
+
+    class Outcome(models.TextChoices):
+        IN_DOUBT = "in_doubt", "No answer (may have been applied)"
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=32, choices=SyncConflict.Field.choices)
+    value = models.TextField(blank=True)
+    sent_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.IN_DOUBT)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = "value sent to Salesforce"
+        indexes = [models.Index(fields=["opportunity", "field", "outcome"], name="sentvalue_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} {self.field} = {self.value!r} ({self.get_outcome_display()})"
+
+
+class SalesforceChange(models.Model):
+    """A value the pull took in from Salesforce: which field, from what to what, and who changed
+    it there and when (LastModifiedBy / LastModifiedDate), for the opportunity's timeline."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="salesforce_changes")
+    field = models.CharField(max_length=40)  # the opportunity attribute
+    label = models.CharField(max_length=80)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    changed_by_id = models.CharField("Salesforce user id", max_length=18, blank=True)
+    changed_by_name = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    pulled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-pulled_at", "-id"]
+        verbose_name = "change taken in from Salesforce"
+        indexes = [models.Index(fields=["opportunity", "-pulled_at"], name="sfchange_opp_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.label} changed in Salesforce by {self.changed_by_name or '?'}"
