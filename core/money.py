@@ -34,6 +34,14 @@ def quantize_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+TENTH = Decimal("0.1")
+
+
+def quantize_percent(value: Decimal) -> Decimal:
+    """A percentage to one decimal, half-up (12.25 → 12.3), the same on pages and in CSV files."""
+    return Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
 def format_money(amount: Decimal | None, currency: str = "") -> str:
     """ "USD 1,234,567.89" — for display only."""
     if amount is None:

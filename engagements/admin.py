@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from core.admin_site import ReadOnlyAdmin
 from core.history import HistoryAdmin
@@ -93,6 +96,29 @@ class OpportunityAdmin(HistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # One opportunity at a time, through delete_view's check below.
+        actions: dict[str, Any] = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        """Refuse, with a clear message, to delete an opportunity that history (a past forecast
+        week) holds: removal is marking it removed, as the Salesforce sync does."""
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            _, _, _, protected = self.get_deleted_objects([obj], request)
+            if protected:
+                messages.error(
+                    request,
+                    f"“{obj}” cannot be deleted: {len(protected)} past forecast record(s) hold it, and "
+                    "deleting it would rewrite those weeks. An opportunity gone from Salesforce is marked "
+                    "removed by the sync instead, which takes it out of the pipeline and keeps history.",
+                )
+                return HttpResponseRedirect(reverse("admin:engagements_opportunity_change", args=[obj.pk]))
+        response: HttpResponse = super().delete_view(request, object_id, extra_context)
+        return response
 
 
 # The EM call timeline and the outbox are records of what happened: read here, never edited or

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from forecasting import access
 from forecasting.forms import PlanImportForm
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
-from forecasting.services import plan_import, snapshot_take
+from forecasting.services import plan_import, snapshot_take, week_of
 
 
 @admin.register(BookingsPlan)
@@ -76,8 +76,17 @@ class ExchangeRateAdmin(admin.ModelAdmin[ExchangeRate]):
 
 @admin.register(ForecastSnapshot)
 class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
-    list_display = ["week", "taken_at", "rows_count"]
-    readonly_fields = ["week", "taken_at", "rows_count"]
+    list_display = ["week", "taken_at", "rows_count", "replaced_at", "replaced_by"]
+    readonly_fields = [
+        "week",
+        "taken_at",
+        "rows_count",
+        "closed_from",
+        "closed_to",
+        "rates",
+        "replaced_at",
+        "replaced_by",
+    ]
     change_list_template = "admin/forecasting/forecastsnapshot/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -102,8 +111,20 @@ class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
         access.can_take_snapshot.require(request.user)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))
+        existing = ForecastSnapshot.objects.filter(week=week_of()).first()
+        if existing is not None and request.POST.get("confirm") != "replace":
+            # Taking it again replaces the week's rows and rates: say so and ask first.
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Replace this week's snapshot?",
+                "snapshot": existing,
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(
+                request, "admin/forecasting/forecastsnapshot/confirm_replace.html", context
+            )
         try:
-            snapshot = snapshot_take(actor=request.user)  # type: ignore[arg-type]  # admin pages let in only staff logins
+            snapshot = snapshot_take(actor=request.user, replace=existing is not None)  # type: ignore[arg-type]  # admin pages let in only staff logins
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:

@@ -4,7 +4,9 @@ Categories: new to the quarter, pulled in, pushed out, removed (deleted in Sales
 amount up/down and confidence up/down (an opportunity in the quarter both weeks may be in both of
 the last two). A move into or out of the quarter counts as the move, whatever else changed.
 The waterfall takes last week's Commit to this week's: each opportunity's change in its Commit
-contribution is booked to one step, so the steps add up exactly.
+contribution is booked to one step, so the steps add up exactly. An amount without an exchange rate
+(on either week, for the waterfall) is never summed: the item is listed with its own amount and
+currency, left out of the converted totals, and a warning says so.
 """
 
 from __future__ import annotations
@@ -51,8 +53,11 @@ class ChangedOpportunity:
     opportunity_id: int | None
     name: str
     account: str
-    amount: Decimal  # corporate currency: the amount behind the change (a delta for amount changes)
+    amount: Decimal | None  # corporate currency: the amount behind the change (a delta for amount
+    # changes); None when a week it needs has no exchange rate for the currency
     detail: str
+    native_amount: Decimal = ZERO  # the same in the opportunity's own currency
+    currency: str = ""
 
 
 @dataclass
@@ -67,7 +72,16 @@ class Category:
 
     @property
     def amount(self) -> Decimal:
-        return sum((item.amount for item in self.items), ZERO)
+        """The converted items' total; items without a rate are in `unconverted` instead."""
+        return sum((item.amount for item in self.items if item.amount is not None), ZERO)
+
+    @property
+    def unconverted(self) -> dict[str, Decimal]:
+        left_out: dict[str, Decimal] = {}
+        for item in self.items:
+            if item.amount is None:
+                left_out[item.currency] = left_out.get(item.currency, ZERO) + item.native_amount
+        return dict(sorted(left_out.items()))
 
 
 @dataclass
@@ -78,6 +92,7 @@ class Changes:
     waterfall_start: Decimal
     waterfall: list[tuple[str, str, Decimal]]
     waterfall_end: Decimal
+    warnings: list[str] = field(default_factory=list)
 
     def category(self, key: str) -> Category:
         return next(c for c in self.categories if c.key == key)
@@ -105,19 +120,22 @@ def _rows(previous: Source, current: Source, quarter: FiscalQuarter) -> tuple[di
     return sides
 
 
-def _converted(row: dict[str, Any] | None, rates: Rates) -> Decimal:
-    if row is None:
-        return ZERO
-    return rates.convert(row["s_amount"], row["s_currency"]) or ZERO
+def _converted(row: dict[str, Any], rates: Rates) -> Decimal | None:
+    return rates.convert(row["s_amount"], row["s_currency"])
 
 
-def _commit(row: dict[str, Any] | None, quarter: FiscalQuarter, rates: Rates) -> Decimal:
-    if (
-        row is None
-        or row["s_closed"]
-        or row["s_conf"] != Confidence.GREEN
-        or not quarter.contains(row["s_close"])
-    ):
+def _in_commit(row: dict[str, Any] | None, quarter: FiscalQuarter) -> bool:
+    return (
+        row is not None
+        and not row["s_closed"]
+        and row["s_conf"] == Confidence.GREEN
+        and quarter.contains(row["s_close"])
+    )
+
+
+def _commit(row: dict[str, Any] | None, quarter: FiscalQuarter, rates: Rates) -> Decimal | None:
+    """The row's Commit contribution; None when it counts in Commit but has no rate."""
+    if row is None or not _in_commit(row, quarter):
         return ZERO
     return _converted(row, rates)
 
@@ -127,23 +145,43 @@ def compare(
 ) -> Changes:
     """Every change between the two weeks for the quarter (one query, plus the rates unless given)."""
     book = book or RateBook.load()
-    prev_rates, cur_rates = book.on(previous.as_of_date), book.on(current.as_of_date)
+    prev_rates, cur_rates = previous.rates(book), current.rates(book)
     before, after = _rows(previous, current, quarter)
     categories = {key: Category(key, label) for key, label in CATEGORIES}
     steps = {key: ZERO for key, _ in WATERFALL_STEPS}
-    start = sum((_commit(row, quarter, prev_rates) for row in before.values()), ZERO)
-    end = sum((_commit(row, quarter, cur_rates) for row in after.values()), ZERO)
+    start = end = ZERO
+    left_out: list[tuple[str, str, Decimal, str, dt.date]] = []  # name, currency, amount, week
 
-    def add(key: str, row: dict[str, Any], amount: Decimal, detail: str) -> None:
+    def add(
+        key: str, row: dict[str, Any], amount: Decimal | None, detail: str, native: Decimal | None = None
+    ) -> None:
         categories[key].items.append(
-            ChangedOpportunity(row["s_opp"], row["s_name"], row["s_account"], amount, detail)
+            ChangedOpportunity(
+                row["s_opp"],
+                row["s_name"],
+                row["s_account"],
+                amount,
+                detail,
+                row["s_amount"] if native is None else native,
+                row["s_currency"],
+            )
         )
 
-    for key in before.keys() | after.keys():
+    for key in sorted(before.keys() | after.keys(), key=str):
         p, c = before.get(key), after.get(key)
         p_in = p is not None and quarter.contains(p["s_close"])
         c_in = c is not None and quarter.contains(c["s_close"])
-        delta = _commit(c, quarter, cur_rates) - _commit(p, quarter, prev_rates)
+        commit_before, commit_after = _commit(p, quarter, prev_rates), _commit(c, quarter, cur_rates)
+        if commit_before is None or commit_after is None:
+            # No rate on a week it counts in Commit: the opportunity stays out of the waterfall.
+            for row, rates, value in ((p, prev_rates, commit_before), (c, cur_rates, commit_after)):
+                if row is not None and value is None:
+                    left_out.append((row["s_name"], row["s_currency"], row["s_amount"], "", rates.on))
+            delta = ZERO
+        else:
+            start += commit_before
+            end += commit_after
+            delta = commit_after - commit_before
         step = "rates"
         if c_in and not p_in:
             assert c is not None
@@ -186,19 +224,33 @@ def compare(
                 if p["s_currency"] == c["s_currency"] and p["s_amount"] != c["s_amount"]:
                     if step != "confidence":
                         step = "amount"
-                    change = _converted(c, cur_rates) - _converted(p, prev_rates)
+                    now, then = _converted(c, cur_rates), _converted(p, prev_rates)
                     add(
                         "amount_up" if c["s_amount"] > p["s_amount"] else "amount_down",
                         c,
-                        change,
+                        None if now is None or then is None else now - then,
                         f"{p['s_currency']} {p['s_amount']:,.2f} → {c['s_amount']:,.2f}",
+                        native=c["s_amount"] - p["s_amount"],
                     )
         if delta:
             steps[step] += delta
     waterfall = [(key, label, steps[key]) for key, label in WATERFALL_STEPS]
+    warnings = []
     for category in categories.values():
-        category.items.sort(key=lambda item: (-abs(item.amount), item.name))
-    return Changes(previous, current, list(categories.values()), start, waterfall, end)
+        category.items.sort(
+            key=lambda item: (item.amount is None, -abs(item.amount or item.native_amount), item.name)
+        )
+        for currency, amount in category.unconverted.items():
+            warnings.append(
+                f"{category.label}: no exchange rate for {currency} on a week compared, so {currency} "
+                f"{amount:,.2f} is listed in {currency} and left out of the totals. Add a rate in the admin."
+            )
+    for name, currency, amount, _, on in left_out:
+        warnings.append(
+            f"No exchange rate for {currency} on {on:%Y-%m-%d}: {name} ({currency} {amount:,.2f}) is "
+            "left out of the Commit waterfall."
+        )
+    return Changes(previous, current, list(categories.values()), start, waterfall, end, warnings)
 
 
 def previous_week(week: dt.date | None, weeks: list[dt.date]) -> dt.date | None:

@@ -1,9 +1,11 @@
 """The forecast's figures, from the live pipeline or a stored weekly snapshot.
 
 Every figure is defined once (METRICS) both as a database filter (for drill-downs) and as a test
-on aggregated groups (for totals), so a drill-down's total always equals its figure. Amounts are
-converted to the corporate currency with the rate in force on the as-of date; amounts without a
-rate are left out of every total and reported as a warning.
+on each row (for totals), so a drill-down's total always equals its figure. Amounts are converted
+to the corporate currency with the rate in force on the as-of date (a snapshot keeps the rates of
+the day it was taken); each opportunity's converted amount is rounded half-up to cents once and
+every total is the sum of those rounded amounts. Amounts without a rate are left out of every
+total and reported as a warning.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
+from core.money import quantize_cents
 from engagements.models import Confidence, Opportunity
 from engagements.selectors import stale_call
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
+from forecasting.selectors import SNAPSHOT_LIMIT
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -80,6 +84,24 @@ METRICS["stale"] = Metric(
     Q(s_closed=False, s_stale=True),
     lambda g: not g["s_closed"] and bool(g["s_stale"]),
 )
+METRICS["past_due"] = Metric(
+    "past_due",
+    "Past due (open, close date before the as-of date)",
+    Q(s_past_due=True),
+    lambda g: bool(g["s_past_due"]),
+)
+METRICS["forecast"] = Metric(
+    "forecast",
+    "Forecast (Closed won + Commit)",
+    Q(s_won=True) | Q(s_closed=False, s_conf=Confidence.GREEN),
+    lambda g: bool(g["s_won"]) or (not g["s_closed"] and g["s_conf"] == Confidence.GREEN),
+)
+METRICS["best_case_forecast"] = Metric(
+    "best_case_forecast",
+    "Best-case forecast (Closed won + Best case)",
+    Q(s_won=True) | Q(s_closed=False, s_conf__in=[Confidence.GREEN, Confidence.AMBER]),
+    lambda g: bool(g["s_won"]) or (not g["s_closed"] and g["s_conf"] in (Confidence.GREEN, Confidence.AMBER)),
+)
 
 
 # --------------------------------------------------------------------------- rates
@@ -113,14 +135,23 @@ class Rates:
             if effective <= on:
                 self._rates[currency] = rate
 
+    @classmethod
+    def frozen(cls, rates: dict[str, str], on: dt.date) -> Rates:
+        """The rates a snapshot stored ({currency: rate as text}) when it was taken."""
+        return cls([(currency, Decimal(rate), on) for currency, rate in rates.items()], on)
+
+    def as_stored(self) -> dict[str, str]:
+        return {currency: str(rate) for currency, rate in sorted(self._rates.items())}
+
     def rate(self, currency: str) -> Decimal | None:
         if currency == self.corporate:
             return Decimal("1")
         return self._rates.get(currency)
 
     def convert(self, amount: Decimal, currency: str) -> Decimal | None:
+        """One amount in the corporate currency, rounded half-up to cents (the only rounding)."""
         rate = self.rate(currency)
-        return None if rate is None else Decimal(amount) * rate
+        return None if rate is None else quantize_cents(Decimal(amount) * rate)
 
 
 # --------------------------------------------------------------------------- sources
@@ -141,6 +172,34 @@ class Source:
     def label(self) -> str:
         return "live" if self.snapshot is None else f"week of {self.snapshot.week:%Y-%m-%d}"
 
+    def rates(self, book: RateBook) -> Rates:
+        """Live: the rates in force today. A snapshot: the rates it stored when it was taken."""
+        if self.snapshot is None:
+            return book.on(self.as_of_date)
+        return Rates.frozen(self.snapshot.rates, self.as_of_date)
+
+    def answers(self, quarter: FiscalQuarter) -> bool:
+        """Whether this source holds every deal that counts in the quarter (a snapshot holds every
+        open deal, and the closed ones inside its closed_from…closed_to range)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return True
+        if snapshot.closed_from is not None and quarter.start < snapshot.closed_from:
+            return False
+        return snapshot.closed_to is None or quarter.end <= snapshot.closed_to
+
+    def scope_text(self) -> str:
+        """What the snapshot holds, in words (for saying why a quarter cannot be answered)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return "The live pipeline holds every opportunity."
+        closed = "closed deals"
+        if snapshot.closed_from is not None:
+            closed += f" with a close date from {snapshot.closed_from:%Y-%m-%d}"
+        if snapshot.closed_to is not None:
+            closed += f" to {snapshot.closed_to:%Y-%m-%d}"
+        return f"The snapshot of the week of {snapshot.week:%Y-%m-%d} holds every open deal and the {closed}."
+
     def rows(self) -> QuerySet[Any]:
         if self.snapshot is None:
             qs: QuerySet[Any] = Opportunity.objects.filter(removed_in_salesforce_at__isnull=True).annotate(
@@ -159,6 +218,8 @@ class Source:
                 s_name=F("name"),
                 s_account=F("account__name"),
                 s_stage=F("stage"),
+                s_region_name=F("region__code"),
+                s_em_name=F("engagement_manager__name"),
             )
         else:
             qs = ForecastSnapshotRow.objects.filter(snapshot=self.snapshot).annotate(
@@ -175,13 +236,20 @@ class Source:
                 s_name=F("name"),
                 s_account=F("account_name"),
                 s_stage=F("stage"),
+                s_region_name=F("region_code"),
+                s_em_name=F("engagement_manager_name"),
             )
         qs = qs.annotate(
             s_stale=Case(
                 When(stale_call("s_reviewed", as_of=self.as_of), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
-            )
+            ),
+            s_past_due=Case(
+                When(Q(s_closed=False, s_close__lt=self.as_of_date), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         )
         return qs
 
@@ -268,14 +336,18 @@ def _empty_figures(plan: Decimal | None) -> Figures:
 
 
 def _add_group(figures: Figures, group: dict[str, Any], keys: list[str], converted: Decimal | None) -> None:
-    total = group["total"] or ZERO
+    """Add one row (or `n` identical rows) whose converted amount, each, is `converted`."""
+    n = group["n"]
+    total = (group["s_amount"] or ZERO) * n
     for key in keys:
-        figures.metrics[key].add_converted(total, converted, group["n"], group["s_currency"])
+        figures.metrics[key].add_converted(
+            total, None if converted is None else converted * n, n, group["s_currency"]
+        )
     if not group["s_closed"]:
-        figures.open_count += group["n"]
-        figures.colour_counts[group["s_conf"]] = figures.colour_counts.get(group["s_conf"], 0) + group["n"]
+        figures.open_count += n
+        figures.colour_counts[group["s_conf"]] = figures.colour_counts.get(group["s_conf"], 0) + n
         if group["s_stale"]:
-            figures.stale_count += group["n"]
+            figures.stale_count += n
 
 
 @dataclass
@@ -295,6 +367,8 @@ class Dashboard:
     by_em: list[Breakdown]
     warnings: list[str]
     closing: list[tuple[dt.date, Decimal, Decimal]] = field(default_factory=list)
+    past_due: list[DrillRow] = field(default_factory=list)
+    rate_warnings: list[str] = field(default_factory=list)  # amounts left out for want of a rate
 
 
 def _closing_weeks(quarter: FiscalQuarter) -> dict[dt.date, list[Decimal]]:
@@ -307,14 +381,22 @@ def _closing_weeks(quarter: FiscalQuarter) -> dict[dt.date, list[Decimal]]:
 
 
 def _plans(
-    quarter: FiscalQuarter, rates: Rates
+    quarter: FiscalQuarter, rates: Rates, names: dict[tuple[str, int], str]
 ) -> tuple[Decimal | None, dict[int, Decimal], dict[int, Decimal], list[str]]:
+    """The quarter's plans in the corporate currency (overall, by region, by EM); `names` gets the
+    name of every region and EM that has a plan, so each has a row even without deals."""
     overall: Decimal | None = None
     by_region: dict[int, Decimal] = {}
     by_em: dict[int, Decimal] = {}
     warnings = []
-    for plan in BookingsPlan.objects.filter(quarter=quarter.label):
+    for plan in BookingsPlan.objects.filter(quarter=quarter.label).select_related(
+        "region", "engagement_manager"
+    ):
         amount = rates.convert(plan.amount, plan.currency)
+        if plan.engagement_manager is not None:
+            names[("em", plan.engagement_manager.pk)] = plan.engagement_manager.name
+        elif plan.region is not None:
+            names[("region", plan.region.pk)] = plan.region.code
         if amount is None:
             warnings.append(f"No exchange rate for {plan.currency}: the plan {plan} is left out.")
             continue
@@ -331,65 +413,73 @@ def _plans(
 
 def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = None) -> Dashboard:
     """Headline figures, by region, by EM and by close week, for one quarter from one source
-    (one aggregate query, one for the plans, and the rates unless a rate book is given)."""
-    rates = (book or RateBook.load()).on(source.as_of_date)
-    plan, region_plans, em_plans, warnings = _plans(quarter, rates)
+    (one query for the rows, one for the plans, and the rates unless a rate book is given).
+    Every region and EM with a plan for the quarter has a row, deals or not."""
+    rates = source.rates(book or RateBook.load())
+    names: dict[tuple[str, int], str] = {}
+    plan, region_plans, em_plans, warnings = _plans(quarter, rates, names)
     overall = _empty_figures(plan)
     regions: dict[int | None, Breakdown] = {}
     ems: dict[int | None, Breakdown] = {}
-    groups = (
+    rows = (
         source.rows()
         .filter(in_quarter(quarter))
         .values(
-            "s_close",
+            *_ROW_FIELDS,
             "s_region",
             "s_em",
-            "s_conf",
-            "s_currency",
+            "s_region_name",
+            "s_em_name",
             "s_won",
             "s_closed",
             "s_stale",
-            "region__code",
-            "engagement_manager__name",
+            "s_past_due",
         )
-        .annotate(n=Count("pk"), total=Sum("s_amount"))
-        .order_by()
+        .order_by("s_close", "s_name", "s_opp")
     )
     closing = _closing_weeks(quarter)
-    for group in groups:
-        keys = [metric.key for metric in METRICS.values() if metric.test(group)]
-        converted = rates.convert(group["total"] or ZERO, group["s_currency"])
-        _add_group(overall, group, keys, converted)
-        if (group["s_won"] or not group["s_closed"]) and converted is not None:
-            monday = group["s_close"] - dt.timedelta(days=group["s_close"].weekday())
-            closing[monday][0 if group["s_won"] else 1] += converted
+    past_due: list[DrillRow] = []
+    for row in rows:
+        row["n"] = 1
+        keys = [metric.key for metric in METRICS.values() if metric.test(row)]
+        converted = rates.convert(row["s_amount"] or ZERO, row["s_currency"])
+        _add_group(overall, row, keys, converted)
+        if (row["s_won"] or not row["s_closed"]) and converted is not None:
+            monday = row["s_close"] - dt.timedelta(days=row["s_close"].weekday())
+            closing[monday][0 if row["s_won"] else 1] += converted
+        if row["s_past_due"]:
+            past_due.append(_drill_row(row, converted))
         region = regions.setdefault(
-            group["s_region"],
+            row["s_region"],
             Breakdown(
-                group["s_region"],
-                group["region__code"] or "No region",
-                _empty_figures(region_plans.get(group["s_region"] or 0)),
+                row["s_region"],
+                row["s_region_name"] or "No region",
+                _empty_figures(region_plans.get(row["s_region"] or 0)),
             ),
         )
-        _add_group(region.figures, group, keys, converted)
+        _add_group(region.figures, row, keys, converted)
         em = ems.setdefault(
-            group["s_em"],
+            row["s_em"],
             Breakdown(
-                group["s_em"],
-                group["engagement_manager__name"] or "Unassigned",
-                _empty_figures(em_plans.get(group["s_em"] or 0)),
+                row["s_em"],
+                row["s_em_name"] or "Unassigned",
+                _empty_figures(em_plans.get(row["s_em"] or 0)),
             ),
         )
-        _add_group(em.figures, group, keys, converted)
+        _add_group(em.figures, row, keys, converted)
+    for (kind, pk), name in names.items():
+        target, plans = (regions, region_plans) if kind == "region" else (ems, em_plans)
+        if pk not in target:
+            target[pk] = Breakdown(pk, name, _empty_figures(plans.get(pk)))
     unconverted: dict[str, Decimal] = defaultdict(Decimal)
     for metric in ("closed_won", "pipeline"):
         for currency, amount in overall.metrics[metric].unconverted.items():
             unconverted[currency] += amount
-    for currency, amount in sorted(unconverted.items()):
-        warnings.append(
-            f"No exchange rate for {currency} on {source.as_of_date:%Y-%m-%d}: {currency} {amount:,.2f} "
-            f"is left out of the totals. Add a rate in the admin."
-        )
+    rate_warnings = [
+        f"No exchange rate for {currency} on {source.as_of_date:%Y-%m-%d}: {currency} {amount:,.2f} "
+        f"is left out of the totals. Add a rate in the admin."
+        for currency, amount in sorted(unconverted.items())
+    ]
     return Dashboard(
         quarter=quarter,
         source=source,
@@ -397,8 +487,10 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
         overall=overall,
         by_region=sorted(regions.values(), key=lambda b: b.name),
         by_em=sorted(ems.values(), key=lambda b: (b.key is None, b.name)),
-        warnings=warnings,
+        warnings=warnings + rate_warnings,
         closing=[(week, won, open_) for week, (won, open_) in closing.items()],
+        past_due=past_due,
+        rate_warnings=rate_warnings,
     )
 
 
@@ -418,6 +510,23 @@ class DrillRow:
     converted: Decimal | None
 
 
+_ROW_FIELDS = ("s_opp", "s_name", "s_account", "s_close", "s_stage", "s_conf", "s_amount", "s_currency")
+
+
+def _drill_row(row: dict[str, Any], converted: Decimal | None) -> DrillRow:
+    return DrillRow(
+        row["s_opp"],
+        row["s_name"],
+        row["s_account"],
+        row["s_close"],
+        row["s_stage"],
+        row["s_conf"],
+        row["s_amount"],
+        row["s_currency"],
+        converted,
+    )
+
+
 def drill_down(
     quarter: FiscalQuarter,
     source: Source,
@@ -430,7 +539,7 @@ def drill_down(
     book: RateBook | None = None,
 ) -> tuple[list[DrillRow], Money]:
     """The rows behind one figure, and their total computed the same way as the figure."""
-    rates = (book or RateBook.load()).on(source.as_of_date)
+    rates = source.rates(book or RateBook.load())
     qs = source.rows().filter(in_quarter(quarter)).filter(METRICS[metric].q)
     if region is not None:
         qs = qs.filter(s_region=region)
@@ -442,23 +551,10 @@ def drill_down(
         qs = qs.filter(s_em__isnull=True)
     total = Money()
     rows = []
-    for row in qs.values(
-        "s_opp", "s_name", "s_account", "s_close", "s_stage", "s_conf", "s_amount", "s_currency"
-    ).order_by("s_close", "s_name"):
-        total.add(row["s_amount"], 1, row["s_currency"], rates)
-        rows.append(
-            DrillRow(
-                row["s_opp"],
-                row["s_name"],
-                row["s_account"],
-                row["s_close"],
-                row["s_stage"],
-                row["s_conf"],
-                row["s_amount"],
-                row["s_currency"],
-                rates.convert(row["s_amount"], row["s_currency"]),
-            )
-        )
+    for row in qs.values(*_ROW_FIELDS).order_by("s_close", "s_name", "s_opp"):
+        converted = rates.convert(row["s_amount"], row["s_currency"])
+        total.add_converted(row["s_amount"], converted, 1, row["s_currency"])
+        rows.append(_drill_row(row, converted))
     return rows, total
 
 
@@ -472,39 +568,69 @@ class TrendPoint:
     commit: Decimal
     best_case: Decimal
     plan: Decimal | None
+    unconverted: dict[str, Decimal] = field(default_factory=dict)  # left out for want of a rate
+
+    @property
+    def forecast(self) -> Decimal:
+        """Closed won + Commit."""
+        return self.closed_won + self.commit
+
+    @property
+    def best_case_forecast(self) -> Decimal:
+        """Closed won + Best case."""
+        return self.closed_won + self.best_case
 
 
-def trend(quarter: FiscalQuarter, plan: Decimal | None, book: RateBook | None = None) -> list[TrendPoint]:
-    """Closed won, Commit and Best case at each snapshot week of the quarter (one query, plus the
-    rates unless a rate book is given)."""
-    book = book or RateBook.load()
+def trend(
+    quarter: FiscalQuarter,
+    plan: Decimal | None,
+    book: RateBook | None = None,
+    snapshots: Iterable[ForecastSnapshot] | None = None,
+) -> list[TrendPoint]:
+    """Closed won, Commit and Best case (and so both forecasts) at each snapshot week of the quarter,
+    each week with the rates its snapshot stored; snapshots that cannot answer the quarter are left
+    out (one query, plus one for the snapshots unless they are given)."""
+    del book  # each snapshot carries its own rates
+    weeks_from, weeks_to = quarter.start - dt.timedelta(days=6), quarter.end
+    given = list(snapshots) if snapshots is not None else []
+    if snapshots is None or (len(given) >= SNAPSHOT_LIMIT and min(snap.week for snap in given) > weeks_from):
+        # The given list (the newest SNAPSHOT_LIMIT weeks) may not reach back to this quarter.
+        given = list(ForecastSnapshot.objects.filter(week__gte=weeks_from, week__lte=weeks_to))
+    snapshots = given
+    chosen = {
+        snap.pk: snap
+        for snap in snapshots
+        if weeks_from <= snap.week <= weeks_to and Source(snap, snap.taken_at).answers(quarter)
+    }
     groups = (
         ForecastSnapshotRow.objects.filter(
-            snapshot__week__gte=quarter.start - dt.timedelta(days=6),
-            snapshot__week__lte=quarter.end,
+            snapshot_id__in=list(chosen),
             close_date__gte=quarter.start,
             close_date__lte=quarter.end,
         )
-        .values("snapshot__week", "snapshot__taken_at", "confidence", "currency", "is_won", "is_closed")
-        .annotate(total=Sum("amount"))
+        .filter(Q(is_won=True) | Q(is_closed=False, confidence__in=[Confidence.GREEN, Confidence.AMBER]))
+        .values("snapshot_id", "confidence", "currency", "is_won", "is_closed", "amount")
+        .annotate(n=Count("pk"))
         .order_by()
     )
-    points: dict[dt.date, dict[str, Decimal]] = {}
+    points: dict[dt.date, TrendPoint] = {
+        snap.week: TrendPoint(snap.week, ZERO, ZERO, ZERO, plan) for snap in chosen.values()
+    }
+    rates = {pk: Source(snap, snap.taken_at).rates(RateBook([])) for pk, snap in chosen.items()}
     for group in groups:
-        week = group["snapshot__week"]
-        rates = book.on(timezone.localtime(group["snapshot__taken_at"]).date())
-        converted = rates.convert(group["total"] or ZERO, group["currency"])
-        if converted is None:
+        point = points[chosen[group["snapshot_id"]].week]
+        one = rates[group["snapshot_id"]].convert(group["amount"], group["currency"])
+        if one is None:
+            point.unconverted[group["currency"]] = (
+                point.unconverted.get(group["currency"], ZERO) + group["amount"] * group["n"]
+            )
             continue
-        point = points.setdefault(week, {"closed_won": ZERO, "commit": ZERO, "best_case": ZERO})
+        converted = one * group["n"]
         if group["is_won"]:
-            point["closed_won"] += converted
+            point.closed_won += converted
         elif not group["is_closed"]:
             if group["confidence"] == Confidence.GREEN:
-                point["commit"] += converted
+                point.commit += converted
             if group["confidence"] in (Confidence.GREEN, Confidence.AMBER):
-                point["best_case"] += converted
-    return [
-        TrendPoint(week, v["closed_won"], v["commit"], v["best_case"], plan)
-        for week, v in sorted(points.items())
-    ]
+                point.best_case += converted
+    return [points[week] for week in sorted(points)]

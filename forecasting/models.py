@@ -74,6 +74,15 @@ class ForecastSnapshot(models.Model):
     week = models.DateField(unique=True, help_text="Monday of the week the snapshot stands for.")
     taken_at = models.DateTimeField()
     rows_count = models.PositiveIntegerField(default=0)
+    # Which closed deals the snapshot holds (every open one is held): those with a close date from
+    # `closed_from` on, up to `closed_to` when set. A quarter inside that range can be answered.
+    closed_from = models.DateField(null=True)
+    closed_to = models.DateField(null=True)
+    # The exchange rates in force when it was taken ({currency: rate as text}), so a later rate edit
+    # never changes a past week's figures.
+    rates = models.JSONField(default=dict)
+    replaced_at = models.DateTimeField(null=True, help_text="When the week's rows were last replaced.")
+    replaced_by = models.CharField(max_length=150, blank=True, help_text="Who replaced them.")
 
     class Meta:
         ordering = ["-week"]
@@ -88,7 +97,8 @@ class ForecastSnapshot(models.Model):
 
 class ForecastSnapshotRow(models.Model):
     snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.CASCADE, related_name="rows")
-    opportunity = models.ForeignKey(Opportunity, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Protected: an opportunity a snapshot holds is never deleted (removal is marking it removed).
+    opportunity = models.ForeignKey(Opportunity, null=True, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=255)
     account_name = models.CharField(max_length=255)
     amount = MoneyField(default=Decimal("0"))
@@ -100,6 +110,9 @@ class ForecastSnapshotRow(models.Model):
     confidence = models.CharField(max_length=5, choices=Confidence.choices)
     engagement_manager = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
     region = models.ForeignKey(Region, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The names as they were that week, so a rename or deletion never rewrites a past week.
+    engagement_manager_name = models.CharField(max_length=200, blank=True)
+    region_code = models.CharField(max_length=20, blank=True)
     em_reviewed_at = models.DateTimeField(null=True)
 
     class Meta:

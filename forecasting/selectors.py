@@ -11,6 +11,9 @@ def quarter_options(around: FiscalQuarter | None = None) -> list[FiscalQuarter]:
     return [current.shift(n) for n in range(-4, 2)]
 
 
+SNAPSHOT_LIMIT = 60
+
+
 def snapshots() -> list[ForecastSnapshot]:
     """The most recent snapshots, newest first (for the week selector and comparisons)."""
-    return list(ForecastSnapshot.objects.order_by("-week").only("id", "week", "taken_at", "rows_count")[:60])
+    return list(ForecastSnapshot.objects.order_by("-week")[:SNAPSHOT_LIMIT])

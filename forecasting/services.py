@@ -22,6 +22,7 @@ from core.money import CURRENCY_CODES
 from core.validators import parse_decimal
 from engagements.models import Opportunity
 from forecasting import access
+from forecasting.figures import RateBook
 from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
 from people.models import Person, Region
 
@@ -36,13 +37,24 @@ def week_of(moment: dt.datetime | None = None) -> dt.date:
     return local - dt.timedelta(days=local.weekday())
 
 
-@transaction.atomic
-def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> ForecastSnapshot:
-    """Store one row per opportunity in scope for the week: every open one (any close date) and
-    those closed in the week's fiscal quarter. Re-running for a week replaces its rows.
+# Quarters before the week's own that a snapshot answers (the dashboard offers four back).
+SNAPSHOT_QUARTERS_BACK = 4
 
-    Without an actor it runs as the system (the weekly beat task, the management command); either
-    way one audit entry tells who took it and how many opportunities it stored."""
+
+@transaction.atomic
+def snapshot_take(
+    *, week: dt.date | None = None, actor: User | None = None, replace: bool = False, keep_frozen: bool = False
+) -> ForecastSnapshot:
+    """Store one row per opportunity in scope for the week, with the names and exchange rates of the
+    day: every open one (any close date), every one closed with a close date from the start of the
+    quarter SNAPSHOT_QUARTERS_BACK before the week's on (later quarters too), and every one the
+    previous snapshot held in that range (so a deal never drops out of the weekly chain unless it
+    is removed in Salesforce).
+
+    A past week's snapshot is frozen: replacing it needs `replace=True`, and records who and when on
+    the snapshot and in the audit trail (`keep_frozen=True` returns it untouched instead of refusing,
+    for a redelivered task). This week's may be taken again (the week is still open).
+    Without an actor it runs as the system (the weekly beat task, the management command)."""
     if actor is not None:
         access.can_take_snapshot.require(actor)
     week = week or week_of()
@@ -50,19 +62,36 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
         week = week - dt.timedelta(days=week.weekday())
     if week > week_of():
         raise ValidationError("A snapshot cannot be taken for a future week.", code="future")
-    quarter = FiscalQuarter.for_date(week)
+    closed_from = FiscalQuarter.for_date(week).shift(-SNAPSHOT_QUARTERS_BACK).start
     # Two runs at once (beat fired twice, a redelivered task) take turns here: the week's row stays
     # locked until this transaction commits, and a run that raced to create it gets the unique
     # constraint's IntegrityError inside get_or_create, which then waits for and locks the winner's row.
     snapshot, created = ForecastSnapshot.objects.select_for_update().get_or_create(
         week=week, defaults={"taken_at": timezone.now()}
     )
+    past = week < week_of()
+    if not created and past and not replace:
+        if keep_frozen:
+            return snapshot
+        taken = f"{timezone.localtime(snapshot.taken_at):%Y-%m-%d %H:%M}"
+        raise ValidationError(
+            f"The snapshot of the week of {week:%Y-%m-%d} (taken {taken}) is frozen. Replacing it stores "
+            "today's pipeline and exchange rates as that week's: confirm with --replace (or the admin's "
+            "confirmation) to do so.",
+            code="frozen",
+        )
     before = None if created else actions.snapshot(snapshot)
+    before_taken = snapshot.taken_at
     ForecastSnapshotRow.objects.filter(snapshot=snapshot).delete()
+    carried = ForecastSnapshotRow.objects.filter(
+        snapshot=ForecastSnapshot.objects.filter(week__lt=week).order_by("-week")[:1],
+        close_date__gte=closed_from,
+        opportunity__isnull=False,
+    ).values("opportunity_id")
     in_scope = (
         Opportunity.objects.filter(removed_in_salesforce_at__isnull=True)
-        .filter(Q(is_closed=False) | Q(close_date__gte=quarter.start, close_date__lte=quarter.end))
-        .select_related("account")
+        .filter(Q(is_closed=False) | Q(close_date__gte=closed_from) | Q(pk__in=carried))
+        .select_related("account", "engagement_manager", "region")
     )
     rows = [
         ForecastSnapshotRow(
@@ -78,22 +107,38 @@ def snapshot_take(*, week: dt.date | None = None, actor: User | None = None) -> 
             is_won=opp.is_won,
             confidence=opp.em_confidence,
             engagement_manager_id=opp.engagement_manager_id,
+            engagement_manager_name=opp.engagement_manager.name if opp.engagement_manager else "",
             region_id=opp.region_id,
+            region_code=opp.region.code if opp.region else "",
             em_reviewed_at=opp.em_reviewed_at,
         )
         for opp in in_scope.iterator(chunk_size=2000)
     ]
     ForecastSnapshotRow.objects.bulk_create(rows, batch_size=2000)
-    snapshot.taken_at = timezone.now()
+    now = timezone.now()
+    snapshot.taken_at = now
     snapshot.rows_count = len(rows)
+    snapshot.closed_from, snapshot.closed_to = closed_from, None
+    # The rates in force on the day it is taken (the as-of date its figures are converted on).
+    snapshot.rates = RateBook.load().on(timezone.localtime(now).date()).as_stored()
+    fields = ["taken_at", "rows_count", "closed_from", "closed_to", "rates"]
+    if not created:
+        snapshot.replaced_at = now
+        snapshot.replaced_by = actor.get_full_name() or actor.get_username() if actor else ""
+        fields += ["replaced_at", "replaced_by"]
     actions.save(
         snapshot,
         actor=actor,
-        action="took the forecast snapshot" if created else "took the forecast snapshot again",
+        action="took the forecast snapshot" if created else "replaced the forecast snapshot",
         before=before,
-        update_fields=["taken_at", "rows_count"],
+        update_fields=fields,
         also_changed=actions.diff(snapshot, None) if created else None,
-        note="" if created else "The week's earlier rows were replaced.",
+        note=""
+        if created
+        else (
+            f"The week's earlier rows (taken {timezone.localtime(before_taken):%Y-%m-%d %H:%M}) were "
+            "replaced with the pipeline and exchange rates of today."
+        ),
     )
     return snapshot
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
 from core.fiscal import FiscalQuarter
-from core.money import quantize_cents
+from core.money import quantize_cents, quantize_percent
 from core.types import HtmxHttpRequest
 from core.validators import parse_integer
 from forecasting import access, figures, selectors
@@ -54,14 +54,32 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     quarter, week = _selection(request, weeks)
     book = figures.RateBook.load()
     source = figures.source_for(week, snapshots)
+    # Only quarters the chosen week's snapshot holds every deal of are offered and shown.
+    quarters = [q for q in selectors.quarter_options() if source.answers(q)]
+    week_quarter = FiscalQuarter.for_date(week) if week else None
+    if week_quarter is not None and week_quarter not in quarters:
+        quarters = sorted([*quarters, week_quarter], key=lambda q: q.start)
+    scope_note = ""
+    if not source.answers(quarter):
+        assert week_quarter is not None
+        scope_note = (
+            f"{source.scope_text()} It cannot show {quarter.label} as it stood that week, "
+            f"so {week_quarter.label} is shown instead."
+        )
+        quarter = week_quarter
     board = figures.dashboard(quarter, source, book)
     previous_week = changes_mod.previous_week(week, weeks)
-    changes = (
-        changes_mod.compare(quarter, figures.source_for(previous_week, snapshots), source, book)
-        if previous_week
-        else None
-    )
-    trend = figures.trend(quarter, board.overall.plan, book)
+    previous = figures.source_for(previous_week, snapshots) if previous_week else None
+    changes = None
+    changes_note = ""
+    if previous is not None and previous.answers(quarter):
+        changes = changes_mod.compare(quarter, previous, source, book)
+    elif previous is not None:
+        changes_note = (
+            f"{previous.scope_text()} It cannot be compared for {quarter.label} without calling deals "
+            "new or removed that did not change."
+        )
+    trend = figures.trend(quarter, board.overall.plan, book, snapshots)
     closing = board.closing
     for breakdown in board.by_region:
         breakdown.links = {  # type: ignore[attr-defined]
@@ -80,9 +98,12 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
         "quarter": quarter,
         "week": week,
         "weeks": weeks,
-        "quarters": selectors.quarter_options(),
+        "quarters": quarters,
+        "scope_note": scope_note,
         "previous_week": previous_week,
         "changes": changes,
+        "changes_note": changes_note,
+        "snapshot": source.snapshot,
         "trend": trend,
         "closing": closing,
         "links": {key: _drill_url(quarter, week, key) for key in figures.METRICS},
@@ -91,8 +112,8 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
             "trend": {
                 "weeks": [p.week.isoformat() for p in trend],
                 "closed_won": [_f(p.closed_won) for p in trend],
-                "commit": [_f(p.commit) for p in trend],
-                "best_case": [_f(p.best_case) for p in trend],
+                "forecast": [_f(p.forecast) for p in trend],
+                "best_case_forecast": [_f(p.best_case_forecast) for p in trend],
                 "plan": [_f(p.plan) for p in trend],
             },
             "closing": {
@@ -138,6 +159,9 @@ def drill(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "forecasting/drill.html", {"form": form, "rows": None}, status=400)
     data = form.cleaned_data
     source = figures.source_for(data["week"], snapshots)
+    if not source.answers(data["quarter"]):
+        form.add_error("quarter", f"{source.scope_text()} It cannot show {data['quarter'].label}.")
+        return render(request, "forecasting/drill.html", {"form": form, "rows": None}, status=400)
     rows, total = figures.drill_down(
         data["quarter"],
         source,
@@ -204,6 +228,10 @@ def _money(value: Decimal | None) -> Any:
     return "" if value is None else quantize_cents(value)
 
 
+def _percent(value: Decimal | None) -> Any:
+    return "" if value is None else quantize_percent(value)
+
+
 @require_GET
 def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
     """CSV of one dashboard table (formula-like cells neutralised)."""
@@ -218,6 +246,8 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
             "Commit",
             "Best case",
             "Pipeline",
+            "Forecast (Closed won + Commit)",
+            "Best-case forecast (Closed won + Best case)",
             "Plan",
             "Attainment %",
             "Gap",
@@ -235,11 +265,13 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
                 _money(b.figures["commit"].amount),
                 _money(b.figures["best_case"].amount),
                 _money(b.figures["pipeline"].amount),
+                _money(b.figures["forecast"].amount),
+                _money(b.figures["best_case_forecast"].amount),
                 _money(b.figures.plan),
-                _money(b.figures.attainment_percent),
+                _percent(b.figures.attainment_percent),
                 _money(b.figures.gap),
                 *[b.figures.colour_counts.get(c, 0) for c in figures.COLOURS],
-                _money(b.figures.grey_share_percent),
+                _percent(b.figures.grey_share_percent),
                 b.figures.stale_count,
             ]
             for b in (board.by_region if table == "regions" else board.by_em)
@@ -251,24 +283,64 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
             []
             if changes is None
             else [
-                [category.label, item.name, item.account, _money(item.amount), item.detail]
+                [
+                    category.label,
+                    item.name,
+                    item.account,
+                    _money(item.amount),
+                    _money(item.native_amount),
+                    item.currency,
+                    item.detail,
+                ]
                 for category in changes.categories
                 for item in category.items
             ]
         )
         return _csv(
-            name, ["Change", "Opportunity", "Account", f"Amount ({board.corporate_currency})", "Detail"], rows
+            name,
+            [
+                "Change",
+                "Opportunity",
+                "Account",
+                f"Amount ({board.corporate_currency})",
+                "Amount",
+                "Currency",
+                "Detail",
+            ],
+            rows,
         )
+    if table == "waterfall":
+        changes = data["changes"]
+        rows = (
+            []
+            if changes is None
+            else [
+                ["Last week's Commit", _money(changes.waterfall_start)],
+                *[[label, _money(value)] for _, label, value in changes.waterfall],
+                ["This week's Commit", _money(changes.waterfall_end)],
+            ]
+        )
+        return _csv(name, ["Step", f"Amount ({board.corporate_currency})"], rows)
     if table == "trend":
         return _csv(
             name,
-            ["Week", "Closed won", "Commit", "Best case", "Plan"],
+            [
+                "Week",
+                "Closed won",
+                "Commit",
+                "Best case",
+                "Forecast (Closed won + Commit)",
+                "Best-case forecast (Closed won + Best case)",
+                "Plan",
+            ],
             [
                 [
                     p.week.isoformat(),
                     _money(p.closed_won),
                     _money(p.commit),
                     _money(p.best_case),
+                    _money(p.forecast),
+                    _money(p.best_case_forecast),
                     _money(p.plan),
                 ]
                 for p in data["trend"]
@@ -279,6 +351,33 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
             name,
             ["Week", "Closed won", "Open"],
             [[w.isoformat(), _money(won), _money(open_)] for w, won, open_ in data["closing"]],
+        )
+    if table == "past-due":
+        return _csv(
+            name,
+            [
+                "Opportunity",
+                "Account",
+                "Close date",
+                "Stage",
+                "Confidence",
+                "Amount",
+                "Currency",
+                f"Amount ({board.corporate_currency})",
+            ],
+            [
+                [
+                    r.name,
+                    r.account,
+                    r.close_date.isoformat(),
+                    r.stage,
+                    r.confidence,
+                    r.amount,
+                    r.currency,
+                    _money(r.converted),
+                ]
+                for r in board.past_due
+            ],
         )
     raise PermissionDenied("No such table.")
 
@@ -299,7 +398,7 @@ def calibration(request: HtmxHttpRequest) -> HttpResponse:
                 *[
                     v
                     for c in calibration_mod.CALLS
-                    for v in (row.calls[c].called, row.calls[c].won, _money(row.calls[c].percent))
+                    for v in (row.calls[c].called, row.calls[c].won, _percent(row.calls[c].percent))
                 ],
             ]
             for row in [result.overall, *result.by_em]

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from core.money import format_money
+from core.money import format_money, quantize_percent
 
 register = template.Library()
 
@@ -42,10 +42,10 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 
 @register.filter
 def percent(value: Decimal | None) -> str:
-    """ "42.5 %" (one decimal), or a dash when there is nothing to divide."""
+    """ "42.5 %" (one decimal, half-up), or a dash when there is nothing to divide."""
     if value is None:
         return "—"
-    return f"{Decimal(value):.1f} %"
+    return f"{quantize_percent(Decimal(value))} %"
 
 
 @register.filter

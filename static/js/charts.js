@@ -14,9 +14,9 @@
   var draw = {
     trend: function (el, d) {
       Plotly.newPlot(el, [
+        { x: d.weeks, y: d.forecast, name: "Forecast (Closed won + Commit)", type: "scatter", mode: "lines+markers" },
+        { x: d.weeks, y: d.best_case_forecast, name: "Best-case forecast (Closed won + Best case)", type: "scatter", mode: "lines+markers" },
         { x: d.weeks, y: d.closed_won, name: "Closed won", type: "scatter", mode: "lines+markers" },
-        { x: d.weeks, y: d.commit, name: "Commit", type: "scatter", mode: "lines+markers" },
-        { x: d.weeks, y: d.best_case, name: "Best case", type: "scatter", mode: "lines+markers" },
         { x: d.weeks, y: d.plan, name: "Plan", type: "scatter", mode: "lines", line: { dash: "dash" } }
       ], layout(), config);
     },

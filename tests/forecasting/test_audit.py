@@ -120,11 +120,12 @@ def test_taking_a_weeks_snapshot_again_records_the_replacement(admin_person):
     OpportunityFactory()
     snapshot = snapshot_take(week=WEEK)
     OpportunityFactory()
-    snapshot_take(week=WEEK, actor=admin_person.user)
+    snapshot_take(week=WEEK, actor=admin_person.user, replace=True)
     first, again = entries(snapshot)
-    assert (again.actor, again.action) == (admin_person.user, "took the forecast snapshot again")
+    assert (again.actor, again.action) == (admin_person.user, "replaced the forecast snapshot")
     assert change(again, "rows count") == ("1", "2")
-    assert again.note == "The week's earlier rows were replaced."
+    assert again.note.startswith("The week's earlier rows (taken ")
+    assert again.note.endswith("were replaced with the pipeline and exchange rates of today.")
 
 
 def test_a_refused_snapshot_leaves_no_entry(em):
