@@ -72,6 +72,12 @@ def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
             default=Value(False),
             output_field=BooleanField(),
         ),
+        # Open with a close date already gone: it still counts in the forecast at that date.
+        is_past_due=Case(
+            When(is_closed=False, close_date__lt=timezone.localdate(), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
     )
 
 
