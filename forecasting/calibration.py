@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from core.fiscal import FiscalQuarter
 from engagements.models import Confidence
@@ -46,10 +47,16 @@ class Calibration:
         return sum(rate.called for rate in self.overall.calls.values())
 
 
+def week_start(quarter: FiscalQuarter, week_number: int) -> dt.date:
+    """The first day of the quarter's N-th week (its weeks count from the quarter's first day)."""
+    return quarter.start + dt.timedelta(weeks=week_number - 1)
+
+
 def snapshot_week_for(quarter: FiscalQuarter, week_number: int, weeks: list[dt.date]) -> dt.date | None:
-    """The first snapshot on or after the start of the quarter's N-th week, inside the quarter."""
-    target = quarter.start + dt.timedelta(weeks=week_number - 1)
-    candidates = [w for w in weeks if target - dt.timedelta(days=6) <= w <= quarter.end]
+    """The first snapshot on or after the start of the quarter's N-th week, inside the quarter
+    (never one from before that day, so never one from before the quarter)."""
+    target = week_start(quarter, week_number)
+    candidates = [w for w in weeks if target <= w <= quarter.end]
     return min(candidates, default=None)
 
 
@@ -60,9 +67,9 @@ def calibration(
     current = FiscalQuarter.for_date(today) if today else FiscalQuarter.current()
     past = [current.shift(-n) for n in range(1, quarters + 1)]
     weeks = list(
-        ForecastSnapshot.objects.filter(
-            week__gte=past[-1].start - dt.timedelta(days=6), week__lte=past[0].end
-        ).values_list("week", flat=True)
+        ForecastSnapshot.objects.filter(week__gte=past[-1].start, week__lte=past[0].end).values_list(
+            "week", flat=True
+        )
     )
     chosen = [(q, w) for q in past if (w := snapshot_week_for(q, week_number, weeks)) is not None]
     overall = CalibrationRow(None, "All EMs")
@@ -75,9 +82,10 @@ def calibration(
         "snapshot__week",
         "confidence",
         "engagement_manager_id",
-        "engagement_manager__name",
         "opportunity__is_won",
         "opportunity__close_date",
+        # The name the row stored that week (today's, for a row stored without one).
+        em_name=Coalesce(NullIf(F("engagement_manager_name"), Value("")), F("engagement_manager__name")),
     )
     for row in rows:
         quarter = by_week[row["snapshot__week"]]
@@ -85,7 +93,7 @@ def calibration(
         won = bool(row["opportunity__is_won"]) and closed_on is not None and quarter.contains(closed_on)
         em = by_em.setdefault(
             row["engagement_manager_id"],
-            CalibrationRow(row["engagement_manager_id"], row["engagement_manager__name"] or "Unassigned"),
+            CalibrationRow(row["engagement_manager_id"], row["em_name"] or "Unassigned"),
         )
         for target in (overall, em):
             rate = target.calls[row["confidence"]]

@@ -13,7 +13,7 @@ from core.models import TimeStampedModel
 from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
 from people.models import Person
-from scoping.models import Estimate, OfferingCategory, ScopingIssue
+from scoping.models import DeliveryRole, Estimate, EstimateLine, OfferingCategory, ScopingIssue
 
 
 def signed_copy_path(instance: models.Model, filename: str) -> str:
@@ -222,21 +222,61 @@ class CostEstimate(TimeStampedModel):
         return f"COGS for {self.sow_version}"
 
 
+class LineKind(models.TextChoices):
+    """What a priced line sells, for the margin by kind: each price has its cost in the same kind."""
+
+    LABOUR = "labour", "Labour"
+    PACKAGED = "packaged", "Packaged services"
+    PASS_THROUGH = "pass_through", "Pass-through (licences, partner fees)"
+    EXPENSES = "expenses", "Travel & expenses"
+    DISCOUNT = "discount", "Discount"
+
+
+# The kind of price an estimate line is, by the estimate line's own kind.
+ESTIMATE_LINE_KIND: dict[str, str] = {
+    EstimateLine.Kind.ACTIVITY: LineKind.LABOUR,
+    EstimateLine.Kind.SKU: LineKind.PACKAGED,
+    EstimateLine.Kind.FREE: LineKind.PASS_THROUGH,
+}
+
+
 class CostLine(models.Model):
     class Kind(models.TextChoices):
         ROLE = "role", "Delivery role"
         PERSON = "person", "Named person"
         PARTNER = "partner", "Partner / subcontractor"
         TRAVEL = "travel", "Travel"
+        PASS_THROUGH = "pass_through", "Pass-through (licence, partner fee)"
 
     cost_estimate = models.ForeignKey(CostEstimate, on_delete=models.CASCADE, related_name="lines")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.CharField(max_length=300)
-    role_name = models.CharField(max_length=100, blank=True)
+    delivery_role = models.ForeignKey(
+        DeliveryRole,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Delivery-role lines: the rate-card role whose cost rate was copied.",
+    )
+    role_name = models.CharField(max_length=100, blank=True, help_text="The role's name as it was copied.")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    estimate_line = models.ForeignKey(
+        EstimateLine,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The priced line of the estimate this line costs.",
+    )
     hours = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
     cost_rate = MoneyField(default=Decimal("0"), help_text="Copied when the line is added.")
-    amount = MoneyField(default=Decimal("0"), help_text="Partner and travel lines: the cost itself.")
+    amount = MoneyField(
+        default=Decimal("0"), help_text="Partner, travel and pass-through lines: the cost itself."
+    )
+    no_cost_reason = models.TextField(
+        blank=True, help_text="Why this line costs nothing (required when its cost is zero)."
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -246,10 +286,25 @@ class CostLine(models.Model):
         return self.description
 
     @property
+    def is_hourly(self) -> bool:
+        return self.kind in (self.Kind.ROLE, self.Kind.PERSON)
+
+    @property
     def cost(self) -> Decimal:
-        if self.kind in (self.Kind.ROLE, self.Kind.PERSON):
+        if self.is_hourly:
             return self.hours * self.cost_rate
         return self.amount
+
+    @property
+    def line_kind(self) -> str:
+        """The kind of price this line costs: its estimate line's kind, else its own."""
+        if self.estimate_line_id is not None and self.estimate_line is not None:
+            return ESTIMATE_LINE_KIND.get(self.estimate_line.kind, LineKind.LABOUR.value)
+        if self.kind == self.Kind.TRAVEL:
+            return LineKind.EXPENSES
+        if self.kind == self.Kind.PASS_THROUGH:
+            return LineKind.PASS_THROUGH
+        return LineKind.LABOUR
 
 
 class Approval(models.Model):

@@ -229,6 +229,10 @@ SALESFORCE_LOCK_TTL_SECONDS = env.int("SALESFORCE_LOCK_TTL_SECONDS", default=360
 SOW_DEFAULT_MARGIN_TARGET = env("SOW_DEFAULT_MARGIN_TARGET", default="35")
 SOW_PACKAGED_DELIVERY_ROLE = env("SOW_PACKAGED_DELIVERY_ROLE", default="Senior Engineer")
 SOW_PDF_TEMPLATE = "sow/pdf.html"
+# The cost of billed travel & expenses and of pass-through lines (licences, partner fees) in the
+# generated COGS, as a percentage of their price: 100 means they are resold at cost.
+SOW_EXPENSES_COST_PERCENT = env("SOW_EXPENSES_COST_PERCENT", default="100")
+SOW_PASS_THROUGH_COST_PERCENT = env("SOW_PASS_THROUGH_COST_PERCENT", default="100")
 
 # Forecast: totals are converted to this currency with the admin's exchange rates; the weekly
 # snapshot runs Monday 06:00 in this time zone.

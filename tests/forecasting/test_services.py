@@ -99,7 +99,7 @@ def test_calibration_rates_per_em(make_person, region_amer):
     today = dt.date(2026, 11, 22)
     past = FiscalQuarter.for_date(today).previous()  # FY27-Q3: Aug–Oct 2026
     week7 = past.start + dt.timedelta(weeks=6)
-    week7 -= dt.timedelta(days=week7.weekday())
+    week7 += dt.timedelta(days=(7 - week7.weekday()) % 7)  # the first Monday on or after week 7 starts
     snap = ForecastSnapshot.objects.create(week=week7, taken_at=timezone.now())
     close = past.start + dt.timedelta(days=70)
 
