@@ -1,8 +1,13 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from core.admin_site import ReadOnlyAdmin
 from core.history import HistoryAdmin
+from scoping import services
 from scoping.models import (
     DeliveryRole,
     Estimate,
@@ -14,17 +19,75 @@ from scoping.models import (
 )
 
 
+def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A catalog rule's refusal, next to the field it names (or above the form)."""
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class DeliveryRoleForm(forms.ModelForm[DeliveryRole]):
+    """The rate card's form (add, change and the list's inline edits): never a bill rate below cost."""
+
+    class Meta:
+        model = DeliveryRole
+        fields = ["name", "person_role", "currency", "bill_rate", "cost_rate", "active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        bill_rate = data.get("bill_rate", self.instance.bill_rate if self.instance.pk else None)
+        cost_rate = data.get("cost_rate", self.instance.cost_rate if self.instance.pk else None)
+        try:
+            services.check_rates(bill_rate=bill_rate, cost_rate=cost_rate)
+        except ValidationError as exc:
+            _add_service_errors(self, exc)
+        return data
+
+
 @admin.register(DeliveryRole)
 class DeliveryRoleAdmin(HistoryAdmin):
     history_revert = True  # the rate card is edited here; new rates never rewrite existing lines
+    form = DeliveryRoleForm
     list_display = ["name", "person_role", "currency", "bill_rate", "cost_rate", "active"]
     list_filter = ["person_role", "currency", "active"]
     search_fields = ["name"]
     list_editable = ["bill_rate", "cost_rate", "active"]
 
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("form", DeliveryRoleForm)
+        return super().get_changelist_form(request, **kwargs)
+
+
+class OfferingActivityForm(forms.ModelForm[OfferingActivity]):
+    """A default activity's role is chosen from the rate card, not typed."""
+
+    role_name = forms.ChoiceField(label="Delivery role (rate card)", choices=[])
+
+    class Meta:
+        model = OfferingActivity
+        fields = ["position", "description", "role_name", "hours"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = services.rate_card_role_names()
+        current = self.instance.role_name if self.instance.pk else ""
+        choices = [("", "---------")] + [(name, name) for name in names]
+        if current and current not in names:
+            # Shown as it is stored, so the form says what is wrong with it instead of hiding it.
+            choices.append((current, f"{current} (not on the rate card)"))
+        field = self.fields["role_name"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    def clean_role_name(self) -> str:
+        try:
+            return services.check_activity_role(self.cleaned_data.get("role_name", ""))
+        except ValidationError as exc:
+            raise ValidationError(exc.error_dict["role_name"]) from None
+
 
 class OfferingActivityInline(admin.TabularInline[OfferingActivity, ServiceOffering]):
     model = OfferingActivity
+    form = OfferingActivityForm
     extra = 1
     fields = ["position", "description", "role_name", "hours"]
 

@@ -7,7 +7,8 @@ from django.conf import settings
 
 from core.fields import SingleLineCharField
 from people.models import Person
-from sow.models import SECTIONS, CostLine, PricingType, SowStatus
+from scoping.models import DeliveryRole, EstimateLine
+from sow.models import SECTIONS, CostLine, PricingType, SowStatus, SowVersion
 
 
 class SowListFilterForm(forms.Form):
@@ -43,19 +44,42 @@ class SectionsForm(forms.Form):
         )
 
 
+class RateCardRoleField(forms.ModelChoiceField[DeliveryRole]):
+    def label_from_instance(self, obj: DeliveryRole) -> str:
+        return f"{obj.name} ({obj.cost_rate:,.2f}/h cost)"
+
+
 class CostLineForm(forms.Form):
+    """A cost line to add: the delivery role is chosen from the rate card in the SOW's currency,
+    the priced line it costs from the SOW's estimate (rules are the service's)."""
+
     kind = forms.ChoiceField(choices=CostLine.Kind.choices)
     description = SingleLineCharField(max_length=300)
-    role_name = SingleLineCharField(label="Delivery role", required=False, max_length=100)
+    delivery_role = RateCardRoleField(
+        label="Delivery role (rate card)", queryset=DeliveryRole.objects.none(), required=False
+    )
     person = forms.ModelChoiceField(label="Person", queryset=Person.objects.none(), required=False)
     hours = forms.CharField(required=False)
-    amount = forms.CharField(label="Amount (partner / travel)", required=False)
+    amount = forms.CharField(label="Amount (partner, travel, pass-through)", required=False)
+    estimate_line = forms.ModelChoiceField(
+        label="Costs the priced line", queryset=EstimateLine.objects.none(), required=False
+    )
+    no_cost_reason = SingleLineCharField(
+        label="No cost — why (only for a line that costs nothing)", required=False, max_length=1000
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, version: SowVersion | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["person"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Person.objects.filter(active=True).order_by("name")
+        if version is not None:
+            roles = self.fields["delivery_role"]
+            assert isinstance(roles, forms.ModelChoiceField)
+            roles.queryset = DeliveryRole.objects.filter(currency=version.currency, active=True)
+            priced = self.fields["estimate_line"]
+            assert isinstance(priced, forms.ModelChoiceField)
+            priced.queryset = EstimateLine.objects.filter(estimate_id=version.estimate_id)
 
 
 class TransitionForm(forms.Form):

@@ -80,7 +80,11 @@ def version_for_user(*, user: AnyUser, pk: int) -> SowVersion:
 
 
 def cost_lines(version: SowVersion) -> list[CostLine]:
-    return list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
+    return list(
+        CostLine.objects.filter(cost_estimate__sow_version=version).select_related(
+            "person", "estimate_line", "delivery_role"
+        )
+    )
 
 
 def approvals(version: SowVersion) -> list[Approval]:
@@ -134,7 +138,7 @@ def margins_for(versions: list[SowVersion]) -> list[SowVersion]:
     targets = dict(MarginTarget.objects.values_list("category", "target_percent"))
     costs = _cogs_by_version([v.pk for v in versions])
     for version in versions:
-        version.margin = margin.compute(  # type: ignore[attr-defined]
+        version.margin = margin.compute(  # type: ignore[attr-defined]  # attached for pages and exports
             price=version.total,
             cogs=costs.get(version.pk, Decimal("0")),
             target_percent=margin.target_for(version.category, targets),

@@ -103,7 +103,8 @@ def _version_context(request: HtmxHttpRequest, version: SowVersion, **extra: Any
         "problems": problems,
         "last_approved": selectors.last_approved(version),
         "days_to_signature": services.days_to_signature(version),
-        "cost_form": CostLineForm() if can_edit and version.is_editable else None,
+        "cost_form": CostLineForm(version=version) if can_edit and version.is_editable else None,
+        "kind_margins": services.kind_margins(version, lines),
         "submit_form": SubmitForm(
             initial={"justification": version.below_target_justification, "version": version.version}
         ),
@@ -173,7 +174,7 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def cost_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     version = selectors.version_for_user(user=request.user, pk=pk)
     _check_edit(request, version)
-    form = CostLineForm(request.POST)
+    form = CostLineForm(request.POST, version=version)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -182,10 +183,12 @@ def cost_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 version=version,
                 kind=data["kind"],
                 description=data["description"],
-                role_name=data["role_name"],
+                delivery_role=data["delivery_role"],
                 person=data["person"],
                 hours=data["hours"],
                 amount=data["amount"],
+                estimate_line=data["estimate_line"],
+                no_cost_reason=data["no_cost_reason"],
             )
         except ValidationError as exc:
             apply_to_form(form, exc)
@@ -213,6 +216,7 @@ def cost_update(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse
                 description=request.POST.get("description", ""),
                 hours=request.POST.get("hours"),
                 amount=request.POST.get("amount"),
+                no_cost_reason=request.POST.get("no_cost_reason"),
             )
             messages.success(request, "Cost updated.")
     except ValidationError as exc:

@@ -4,6 +4,7 @@
   guard the SOW app asks before it creates a SOW;
 - `ta_review`: Technical Architect decisions and requests for their help;
 - `estimates`: estimate versions, their lines and the calculator;
+- `catalog`: what a rate-card role and an offering's default activity must hold;
 - `amounts`: quantities, hours and money as the calculator (and the SOW's cost lines) accept them.
 
 Callers import them from here: `from scoping import services`.
@@ -17,6 +18,7 @@ from scoping.services.amounts import (
     check_money,
     check_quantity,
 )
+from scoping.services.catalog import check_activity_role, check_rates, rate_card_role_names
 from scoping.services.estimates import (
     LineChange,
     estimate_add_line,
@@ -45,10 +47,12 @@ __all__ = [
     "MAX_QUANTITY",
     "LineChange",
     "agreed_estimate",
+    "check_activity_role",
     "check_decimal",
     "check_hours",
     "check_money",
     "check_quantity",
+    "check_rates",
     "estimate_add_line",
     "estimate_add_offering",
     "estimate_agree",
@@ -58,6 +62,7 @@ __all__ = [
     "estimate_revise",
     "estimate_share",
     "estimate_update",
+    "rate_card_role_names",
     "scoping_issue_create",
     "scoping_issue_move",
     "scoping_issue_ready_for_sow",

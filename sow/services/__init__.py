@@ -12,8 +12,8 @@
 Callers import them from here: `from sow import services`.
 """
 
-from sow.margin import version_margin
-from sow.services.costs import cost_line_add, cost_line_delete, cost_line_update
+from sow.margin import kind_margins, version_margin
+from sow.services.costs import cost_line_add, cost_line_delete, cost_line_update, cost_problems
 from sow.services.documents import sow_request_pdf
 from sow.services.drafting import sow_create, sow_update_sections
 from sow.services.transitions import (
@@ -34,7 +34,9 @@ __all__ = [
     "cost_line_add",
     "cost_line_delete",
     "cost_line_update",
+    "cost_problems",
     "days_to_signature",
+    "kind_margins",
     "sow_approve",
     "sow_create",
     "sow_hand_off",

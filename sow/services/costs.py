@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from core import actions
+from core.money import quantize_cents
 from core.validators import clean_single_line
 from people.models import Person
 from scoping import services as scoping_services
@@ -30,42 +31,56 @@ def line_in_words(line: CostLine) -> str:
     """A cost line as the version page shows it."""
     if line.kind in HOURLY:
         who = line.person.name if line.person is not None else line.role_name
-        return f"{line.description}: {who}, {line.hours:,.2f} h at {line.cost_rate:,.2f}"
-    return f"{line.description}: {line.get_kind_display().lower()}, {line.amount:,.2f}"
+        words = f"{line.description}: {who}, {line.hours:,.2f} h at {line.cost_rate:,.2f}"
+    else:
+        words = f"{line.description}: {line.get_kind_display().lower()}, {line.amount:,.2f}"
+    if line.no_cost_reason:
+        words += f" (no cost: {line.no_cost_reason})"
+    return words
+
+
+def _percent(setting: str) -> Decimal:
+    return Decimal(str(getattr(settings, setting))) / Decimal("100")
 
 
 def prefill_costs(cost_estimate: CostEstimate, estimate: Estimate) -> None:
-    """COGS from the estimate's hours at the rate card's current cost rates (copied onto lines)."""
-    rates = {
-        r.name: r.cost_rate for r in DeliveryRole.objects.filter(currency=estimate.currency, active=True)
-    }
-    packaged_role = settings.SOW_PACKAGED_DELIVERY_ROLE
+    """A cost line for every priced line of the estimate: labour at the rate card's current cost
+    rates (copied onto the lines), packaged SKUs' delivery hours at the packaged delivery role's,
+    pass-through lines (licences, partner fees) and travel & expenses at their price times the
+    configured cost percentage. A priced line that would cost nothing still gets its line, at zero,
+    for the EM to cost or to mark "no cost" with a reason before submitting."""
+    roles = {r.name: r for r in DeliveryRole.objects.filter(currency=estimate.currency, active=True)}
+    packaged = roles.get(settings.SOW_PACKAGED_DELIVERY_ROLE)
+    pass_through = _percent("SOW_PASS_THROUGH_COST_PERCENT")
     lines = []
-    for position, line in enumerate(estimate.lines.all()):
+    position = 0
+    for position, line in enumerate(estimate.lines.all(), start=1):
+        cost = CostLine(cost_estimate=cost_estimate, estimate_line=line, position=position)
         if line.kind == EstimateLine.Kind.ACTIVITY:
-            lines.append(
-                CostLine(
-                    cost_estimate=cost_estimate,
-                    kind=CostLine.Kind.ROLE,
-                    description=line.description,
-                    role_name=line.role_name,
-                    hours=line.hours,
-                    cost_rate=rates.get(line.role_name, line.cost_rate),
-                    position=position,
-                )
+            role = roles.get(line.role_name)
+            cost.kind, cost.description, cost.hours = CostLine.Kind.ROLE, line.description, line.hours
+            cost.delivery_role, cost.role_name = role, line.role_name
+            cost.cost_rate = role.cost_rate if role is not None else line.cost_rate
+        elif line.kind == EstimateLine.Kind.SKU:
+            cost.kind, cost.hours = CostLine.Kind.ROLE, line.hours
+            cost.description = f"Delivery of {line.description}"
+            cost.delivery_role = packaged
+            cost.role_name = packaged.name if packaged is not None else settings.SOW_PACKAGED_DELIVERY_ROLE
+            cost.cost_rate = packaged.cost_rate if packaged is not None else Decimal("0")
+        else:
+            cost.kind, cost.description = CostLine.Kind.PASS_THROUGH, line.description
+            cost.amount = quantize_cents(line.amount * pass_through)
+        lines.append(cost)
+    if estimate.expenses > 0:
+        lines.append(
+            CostLine(
+                cost_estimate=cost_estimate,
+                kind=CostLine.Kind.TRAVEL,
+                description="Travel & expenses",
+                amount=quantize_cents(estimate.expenses * _percent("SOW_EXPENSES_COST_PERCENT")),
+                position=position + 1,
             )
-        elif line.kind == EstimateLine.Kind.SKU and line.hours > 0:
-            lines.append(
-                CostLine(
-                    cost_estimate=cost_estimate,
-                    kind=CostLine.Kind.ROLE,
-                    description=f"Delivery of {line.description}",
-                    role_name=packaged_role,
-                    hours=line.hours,
-                    cost_rate=rates.get(packaged_role, Decimal("0")),
-                    position=position,
-                )
-            )
+        )
     CostLine.objects.bulk_create(lines)
 
 
@@ -77,16 +92,42 @@ def copy_costs(source: SowVersion, cost_estimate: CostEstimate) -> None:
                 cost_estimate=cost_estimate,
                 kind=line.kind,
                 description=line.description,
+                delivery_role_id=line.delivery_role_id,
                 role_name=line.role_name,
                 person_id=line.person_id,
+                estimate_line_id=line.estimate_line_id,
                 hours=line.hours,
                 cost_rate=line.cost_rate,
                 amount=line.amount,
+                no_cost_reason=line.no_cost_reason,
                 position=line.position,
             )
             for line in CostLine.objects.filter(cost_estimate__sow_version=source)
         ]
     )
+
+
+def cost_problems(version: SowVersion) -> list[str]:
+    """Priced lines without a cost: every estimate line needs a cost line (and billed travel &
+    expenses a travel line), and a line that costs nothing needs the reason it has none."""
+    lines = list(CostLine.objects.filter(cost_estimate__sow_version=version))
+    problems = []
+    covered = {line.estimate_line_id for line in lines}
+    for priced in version.estimate.lines.all():
+        if priced.pk not in covered:
+            problems.append(
+                f"“{priced.description}” is priced but has no cost line: add its cost, "
+                "or a line marked no cost with a reason."
+            )
+    if version.estimate.expenses > 0 and not any(line.kind == CostLine.Kind.TRAVEL for line in lines):
+        problems.append(
+            "Travel & expenses are billed but have no cost line: add their cost, "
+            "or a travel line marked no cost with a reason."
+        )
+    for line in lines:
+        if line.cost == 0 and not line.no_cost_reason.strip():
+            problems.append(f"“{line.description}” costs nothing: enter its cost, or say why it has none.")
+    return problems
 
 
 def _lock_for_costs(actor: User, version: SowVersion) -> tuple[SowVersion, CostEstimate]:
@@ -122,6 +163,57 @@ def _positive_hours(value: Any) -> Decimal:
     return scoping_services.check_hours(value, field="hours")
 
 
+def _no_cost_reason(value: str | None) -> str:
+    return " ".join((value or "").split())[:1000]
+
+
+def _check_cost(line: CostLine) -> None:
+    """A line at zero says why it has no cost; a line with a cost has no such reason."""
+    if line.cost == 0 and not line.no_cost_reason:
+        field = "hours" if line.is_hourly else "amount"
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    "This line costs nothing: enter its cost, or mark it no cost with a reason.",
+                    code="no_cost",
+                )
+            }
+        )
+    if line.cost != 0:
+        line.no_cost_reason = ""
+
+
+def _rate_card_role(version: SowVersion, delivery_role: DeliveryRole | None, role_name: str) -> DeliveryRole:
+    if delivery_role is None and role_name:
+        delivery_role = DeliveryRole.objects.filter(name=role_name, currency=version.currency).first()
+    if delivery_role is None:
+        raise ValidationError(
+            {"delivery_role": ValidationError("Choose a delivery role from the rate card.", code="required")}
+        )
+    if not delivery_role.active or delivery_role.currency != version.currency:
+        raise ValidationError(
+            {
+                "delivery_role": ValidationError(
+                    f"No {version.currency} cost rate for {delivery_role.name} on the rate card.",
+                    code="no_rate",
+                )
+            }
+        )
+    return delivery_role
+
+
+def _priced_line(version: SowVersion, estimate_line: EstimateLine | None) -> EstimateLine | None:
+    if estimate_line is not None and estimate_line.estimate_id != version.estimate_id:
+        raise ValidationError(
+            {
+                "estimate_line": ValidationError(
+                    "That line is not in this SOW's estimate.", code="invalid_choice"
+                )
+            }
+        )
+    return estimate_line
+
+
 @transaction.atomic
 def cost_line_add(
     *,
@@ -129,28 +221,33 @@ def cost_line_add(
     version: SowVersion,
     kind: str,
     description: str,
+    delivery_role: DeliveryRole | None = None,
     role_name: str = "",
     person: Person | None = None,
     hours: Any = None,
     amount: Any = None,
+    estimate_line: EstimateLine | None = None,
+    no_cost_reason: str = "",
 ) -> CostLine:
-    """Add a COGS line: a delivery role or a named person × hours at their cost rate (copied now),
-    or a partner/subcontractor or travel cost."""
+    """Add a COGS line: a rate-card delivery role or a named person × hours at their cost rate
+    (copied now), or a partner/subcontractor, travel or pass-through cost; optionally for one priced
+    line of the estimate. A line at zero needs the reason it has no cost."""
     fresh, cost_estimate = _lock_for_costs(actor, version)
     description = _description(description)
     position = (cost_estimate.lines.aggregate(m=Max("position"))["m"] or 0) + 1
-    line = CostLine(cost_estimate=cost_estimate, kind=kind, description=description, position=position)
+    line = CostLine(
+        cost_estimate=cost_estimate,
+        kind=kind,
+        description=description,
+        position=position,
+        estimate_line=_priced_line(fresh, estimate_line),
+        no_cost_reason=_no_cost_reason(no_cost_reason),
+    )
+    zero_allowed = bool(line.no_cost_reason)
     if kind == CostLine.Kind.ROLE:
-        role = DeliveryRole.objects.filter(name=role_name, currency=fresh.currency, active=True).first()
-        if role is None:
-            raise ValidationError(
-                {
-                    "role_name": ValidationError(
-                        f"No {fresh.currency} cost rate for that role on the rate card.", code="no_rate"
-                    )
-                }
-            )
-        line.role_name, line.cost_rate, line.hours = role.name, role.cost_rate, _positive_hours(hours)
+        role = _rate_card_role(fresh, delivery_role, role_name)
+        line.delivery_role, line.role_name, line.cost_rate = role, role.name, role.cost_rate
+        line.hours = _hours(hours, zero_allowed=zero_allowed)
     elif kind == CostLine.Kind.PERSON:
         if person is None:
             raise ValidationError({"person": ValidationError("Choose a person.", code="required")})
@@ -164,17 +261,36 @@ def cost_line_add(
                     )
                 }
             )
-        line.person, line.cost_rate, line.hours = person, person.cost_rate, _positive_hours(hours)
+        line.person, line.cost_rate = person, person.cost_rate
+        line.hours = _hours(hours, zero_allowed=zero_allowed)
         line.role_name = person.get_role_display()
-    elif kind in (CostLine.Kind.PARTNER, CostLine.Kind.TRAVEL):
-        line.amount = scoping_services.check_money(amount, field="amount")
-        if line.amount <= 0:
-            raise ValidationError({"amount": ValidationError("Enter an amount above zero.", code="range")})
+    elif kind in (CostLine.Kind.PARTNER, CostLine.Kind.TRAVEL, CostLine.Kind.PASS_THROUGH):
+        raw = "0" if zero_allowed and (amount is None or str(amount).strip() == "") else amount
+        line.amount = scoping_services.check_money(raw, field="amount")
+        if line.amount == 0 and not zero_allowed:
+            raise ValidationError(
+                {
+                    "amount": ValidationError(
+                        "Enter an amount above zero, or mark the line no cost with a reason.", code="range"
+                    )
+                }
+            )
     else:
         raise ValidationError({"kind": ValidationError("Choose a kind of cost.", code="invalid_choice")})
+    _check_cost(line)
     actions.save(line, actor=actor, action="added a cost line", audit=False)
     _record(actor, fresh, "added a cost line", before="", after=line_in_words(line))
     return line
+
+
+def _hours(value: Any, *, zero_allowed: bool) -> Decimal:
+    """Hours above zero; zero (or nothing) too when the line is marked no cost."""
+    if zero_allowed:
+        if value is None or str(value).strip() == "":
+            return Decimal("0")
+        if scoping_services.check_decimal(value, field="hours") == 0:
+            return Decimal("0")
+    return _positive_hours(value)
 
 
 def _lock_line(actor: User, line: CostLine) -> tuple[SowVersion, CostLine]:
@@ -187,16 +303,27 @@ def _lock_line(actor: User, line: CostLine) -> tuple[SowVersion, CostLine]:
 
 @transaction.atomic
 def cost_line_update(
-    *, actor: User, line: CostLine, description: str, hours: Any = None, amount: Any = None
+    *,
+    actor: User,
+    line: CostLine,
+    description: str,
+    hours: Any = None,
+    amount: Any = None,
+    no_cost_reason: str | None = None,
 ) -> CostLine:
-    """Change a line's description and its hours (role and person lines) or amount (the others)."""
+    """Change a line's description and its hours (role and person lines) or amount (the others);
+    a line brought to zero needs the reason it has no cost (kept only while it costs nothing)."""
     fresh, stored = _lock_line(actor, line)
     was = line_in_words(stored)
     stored.description = _description(description)
+    if no_cost_reason is not None:
+        stored.no_cost_reason = _no_cost_reason(no_cost_reason)
+    zero_allowed = bool(stored.no_cost_reason)
     if stored.kind in HOURLY:
-        stored.hours = _positive_hours(hours)
+        stored.hours = _hours(hours, zero_allowed=zero_allowed)
     else:
         stored.amount = scoping_services.check_money(amount, field="amount")
+    _check_cost(stored)
     actions.save(stored, actor=actor, action="changed a cost line", audit=False)
     _record(actor, fresh, "changed a cost line", before=was, after=line_in_words(stored))
     return stored

@@ -36,7 +36,7 @@ from sow.models import (
     SowStatus,
     SowVersion,
 )
-from sow.services.costs import copy_costs
+from sow.services.costs import copy_costs, cost_problems
 from sow.services.documents import queue_render
 from sow.services.drafting import SECTION_FIELDS
 from sow.services.notifications import approvers, author_emails, notify, queue_link, site_link
@@ -82,6 +82,8 @@ def submission_problems(version: SowVersion, *, justification: str = "") -> list
         problems.append("Set the offer's expiry date.")
     if not CostLine.objects.filter(cost_estimate__sow_version=version).exists():
         problems.append("Add the cost estimate (COGS) before submitting.")
+    else:
+        problems.extend(cost_problems(version))
     result = version_margin(version)
     if result.below_target and not (justification or version.below_target_justification).strip():
         shown = "n/a" if result.percent is None else f"{result.percent:.1f} %"

@@ -97,7 +97,8 @@ def test_snapshot_scope_and_idempotency(book, quarter):
     names = set(first.rows.values_list("name", flat=True))
     # open ones (any quarter) and those closed in the quarters it answers; never the removed one
     assert names == {"Won", "Green", "Amber EUR", "Red EMEA", "Grey GBP", "Lost", "Next quarter"}
-    again = snapshot_take(week=week + dt.timedelta(days=3), replace=True)  # any day of the week: the same week
+    # any day of the week is the same week
+    again = snapshot_take(week=week + dt.timedelta(days=3), replace=True)
     assert again.pk == first.pk and again.rows.count() == 7
 
 
