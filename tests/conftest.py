@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.test import Client
@@ -13,6 +14,8 @@ from people.services import person_sync_login_groups
 from tests.people.factories import PersonFactory, RegionFactory, UserFactory
 
 PASSWORD = "pw-for-tests-123"
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -58,37 +61,38 @@ def make_person(db) -> Callable[..., Person]:
 
 
 @pytest.fixture
-def em_manager(make_person, region_amer) -> Person:
+def em_manager(make_person: Callable[..., Person], region_amer) -> Person:
     return make_person(Role.EM_MANAGER, username="emm.amer", region=region_amer)
 
 
 @pytest.fixture
-def em(make_person, region_amer, em_manager) -> Person:
+def em(make_person: Callable[..., Person], region_amer, em_manager) -> Person:
     return make_person(Role.ENGAGEMENT_MANAGER, username="em.amer", region=region_amer, manager=em_manager)
 
 
 @pytest.fixture
-def other_em(make_person, region_emea) -> Person:
+def other_em(make_person: Callable[..., Person], region_emea) -> Person:
     return make_person(Role.ENGAGEMENT_MANAGER, username="em.emea", region=region_emea)
 
 
 @pytest.fixture
-def leadership(make_person) -> Person:
+def leadership(make_person: Callable[..., Person]) -> Person:
     return make_person(Role.LEADERSHIP, username="leadership")
 
 
 @pytest.fixture
-def ps_director(make_person) -> Person:
+def ps_director(make_person: Callable[..., Person]) -> Person:
     return make_person(Role.PS_DIRECTOR, username="director")
 
 
 @pytest.fixture
-def admin_person(make_person) -> Person:
+def admin_person(make_person: Callable[..., Person]) -> Person:
     return make_person(Role.PS_OPERATIONS, username="admin", superuser=True)
 
 
 def client_for(person: Person) -> Client:
     client = Client()
+    assert person.user is not None, "the person needs a login"
     client.force_login(person.user)
     return client
 
@@ -117,7 +121,9 @@ def celery_on_broker(transactional_db, settings):
         return
     previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
-    app.conf.broker_url = broker
+    # Item assignment is what attribute assignment does on Celery's settings; the stubs type
+    # broker_url as a read-only property.
+    app.conf["broker_url"] = broker
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.control.purge()
     try:
@@ -133,10 +139,10 @@ def celery_on_broker(transactional_db, settings):
         ) as worker:
             yield worker
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = previous
+        app.conf.task_always_eager, app.conf["broker_url"] = previous
 
 
-def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2):
+def wait_for(predicate: Callable[[], T | None], *, timeout: float = 60.0, interval: float = 0.2) -> T:
     """Poll until predicate() is truthy (returns its value) or fail after timeout seconds."""
     import time
 

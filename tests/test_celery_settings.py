@@ -25,9 +25,11 @@ def tasks():
 def longest_countdown(task) -> float:
     """The longest delay before a retry of this task runs (its message waits that long unacked)."""
     if task.name == "salesforce.tasks.salesforce_sync":
-        return settings.SALESFORCE_RETRY_MAX_SECONDS  # the task's own back-off (errors.backoff_seconds)
+        return float(
+            settings.SALESFORCE_RETRY_MAX_SECONDS
+        )  # the task's own back-off (errors.backoff_seconds)
     if getattr(task, "autoretry_for", ()):
-        return task.retry_backoff_max
+        return float(task.retry_backoff_max)
     return 0
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
@@ -45,7 +46,8 @@ def closed_port() -> int:
     """A local port nothing listens on (bound then released)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def fresh_snapshot():
 
 def get_health(client: Client | None = None, *, token: str | None = TOKEN, **extra):
     """GET /health/, with the token (so the body has each check) unless ``token`` is None."""
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
     response = (client or Client()).get("/health/", **headers, **extra)
     assert response["Content-Type"] == "application/json"
     return response, response.json()
@@ -135,7 +137,7 @@ class CountingStorage(FileSystemStorage):
     saved: list[str] = []
 
     def _save(self, name, content):
-        name = super()._save(name, content)
+        name = super()._save(name, content)  # type: ignore[misc]  # django-stubs leave out FileSystemStorage._save
         CountingStorage.saved.append(name)
         return name
 

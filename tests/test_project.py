@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -88,7 +89,7 @@ def test_compose_file_defines_the_full_stack():
     assert {"pgdata", "media"} <= set(compose["volumes"])
 
 
-def _published_ports(service: dict) -> list[str]:
+def _published_ports(service: dict[str, Any]) -> list[str]:
     return [
         str(port.get("published") if isinstance(port, dict) else port) for port in service.get("ports", [])
     ]

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def login(client: Client, username: str, password: str, ip: str = "10.1.1.1", **headers: str):
+def login(client: Client, username: str, password: str, ip: str = "10.1.1.1", **headers: Any):
     return client.post(
         reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **headers
     )
@@ -118,7 +119,7 @@ class _EventDicts(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.events: list[dict] = []
+        self.events: list[dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if isinstance(record.msg, dict):

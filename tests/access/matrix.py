@@ -8,6 +8,8 @@ a login page; ANY = any answer but a server error.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 A, F, L, ANY = "allowed", "forbidden", "login", "any"
 LOGGED_IN = [
     "em",
@@ -440,12 +442,23 @@ ADMIN_READS_ON_POST = (
     "admin:password_change_done",
 )
 
-_ADMIN_ONLY = {"add": ("admin",), "change": ("admin",), "delete": ("admin",)}
-_NOBODY = {"add": (), "change": (), "delete": ()}
+
+class AdminWrites(TypedDict, total=False):
+    """Roles allowed each write on one model's admin pages, and on each of its admin actions."""
+
+    add: tuple[str, ...]
+    change: tuple[str, ...]
+    delete: tuple[str, ...]
+    revert: tuple[str, ...]
+    actions: dict[str, tuple[str, ...]]
+
+
+_ADMIN_ONLY: AdminWrites = {"add": ("admin",), "change": ("admin",), "delete": ("admin",)}
+_NOBODY: AdminWrites = {"add": (), "change": (), "delete": ()}
 
 # Per registered model: who may add, change (the change form), delete, revert (the history page) and
 # run each admin action. Models not listed here fail the test until someone decides.
-ADMIN_WRITES: dict[str, dict[str, object]] = {
+ADMIN_WRITES: dict[str, AdminWrites] = {
     "axes_accessattempt": {
         "add": (),
         "change": (),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -26,14 +27,21 @@ def _history_url(obj, record) -> str:
     )
 
 
-def _change_form(admin_person, obj) -> dict:
+def _fields(html: str, form_id: str) -> dict[str, Any]:
+    """What the page's form `form_id` would submit; the page must have that form."""
+    fields = form_fields(html, form_id=form_id)
+    assert fields is not None, f"no form {form_id!r} on the page"
+    return fields
+
+
+def _change_form(admin_person, obj) -> dict[str, Any]:
     """The admin change form's fields for `obj`, as an administrator's browser would submit them."""
     meta = obj._meta
     page = client_for(admin_person).get(
         reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
     )
     assert page.status_code == 200
-    return form_fields(page.content.decode(), form_id=f"{meta.model_name}_form")
+    return _fields(page.content.decode(), form_id=f"{meta.model_name}_form")
 
 
 @pytest.fixture
@@ -71,7 +79,7 @@ def test_history_stays_readable_for_viewers_without_a_way_to_change_it(practice_
     html = page.content.decode()
     assert practice_manager.name in html
     assert 'id="historicalperson_form"' in html
-    fields = form_fields(html, form_id="historicalperson_form")
+    fields = _fields(html, form_id="historicalperson_form")
     assert fields.keys() == {"csrfmiddlewaretoken"}
     assert "Revert" not in html
 
@@ -100,7 +108,7 @@ def test_practice_manager_reverts_the_rate_card_as_an_edit(practice_manager, adm
     role.save()
     page = client_for(practice_manager).get(_history_url(role, old))
     assert page.status_code == 200 and "Revert" in page.content.decode()
-    data = form_fields(page.content.decode(), form_id="historicaldeliveryrole_form")
+    data = _fields(page.content.decode(), form_id="historicaldeliveryrole_form")
     assert data["bill_rate"] == "250.00"
     response = client_for(practice_manager).post(_history_url(role, old), data)
     assert response.status_code == 302
@@ -166,7 +174,7 @@ def test_opportunity_history_form_is_read_only_even_for_administrators(admin_per
     page = client_for(admin_person).get(_history_url(opp, opp.history.earliest("history_date")))
     assert page.status_code == 200
     assert 'id="historicalopportunity_form"' in page.content.decode()
-    assert form_fields(page.content.decode(), form_id="historicalopportunity_form").keys() == {
+    assert _fields(page.content.decode(), form_id="historicalopportunity_form").keys() == {
         "csrfmiddlewaretoken"
     }
     assert Opportunity.objects.get(pk=opp.pk).version == 1
@@ -192,7 +200,7 @@ def test_ps_operations_cannot_change_the_role_of_someone_who_logs_in(ps_operatio
     em.refresh_from_db()
     assert em.role == Role.ENGAGEMENT_MANAGER
     page = client_for(ps_operations).get(reverse("admin:people_person_change", args=[em.pk]))
-    assert "role" not in form_fields(page.content.decode(), form_id="person_form")
+    assert "role" not in _fields(page.content.decode(), form_id="person_form")
 
 
 def test_ps_operations_sets_the_role_of_a_directory_entry_without_login(ps_operations, admin_person):
@@ -251,7 +259,7 @@ def test_administrator_changes_someone_elses_role(admin_person, em):
 
 def test_nobody_changes_their_own_login_privileges(admin_person, make_person):
     own = reverse("admin:auth_user_change", args=[admin_person.user_id])
-    data = form_fields(client_for(admin_person).get(own).content.decode(), form_id="user_form")
+    data = _fields(client_for(admin_person).get(own).content.decode(), form_id="user_form")
     assert "is_superuser" not in data and "groups" not in data
     director_group = Group.objects.get(name=Role.PS_DIRECTOR.label)
     client_for(admin_person).post(own, data | {"is_superuser": "", "groups": [str(director_group.pk)]})
@@ -262,7 +270,7 @@ def test_nobody_changes_their_own_login_privileges(admin_person, make_person):
 
 def test_another_administrator_changes_a_logins_groups(admin_person, em):
     url = reverse("admin:auth_user_change", args=[em.user_id])
-    data = form_fields(client_for(admin_person).get(url).content.decode(), form_id="user_form")
+    data = _fields(client_for(admin_person).get(url).content.decode(), form_id="user_form")
     assert "is_superuser" not in data and "is_staff" not in data  # unchecked boxes send nothing
     response = client_for(admin_person).post(url, data | {"is_staff": "on"})
     assert response.status_code == 302

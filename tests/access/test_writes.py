@@ -62,7 +62,9 @@ class Target:
         self.label, self.url, self.expected, self.data, self.writes = label, url, expected, data, writes
 
 
-def _scrape(client: Client, page: str, action: str | None = None, form_id: str | None = None) -> dict | None:
+def _scrape(
+    client: Client, page: str, action: str | None = None, form_id: str | None = None
+) -> dict[str, Any] | None:
     response = client.get(page)
     if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
         return None

@@ -39,7 +39,7 @@ def test_history_before_the_trail_becomes_entries(before_the_trail, em, region_a
     opportunity = OpportunityFactory(engagement_manager=em, region=region_amer, name="Acme — Migration")
     fresh = Opportunity.objects.get(pk=opportunity.pk)
     fresh.em_confidence, fresh.em_confidence_rationale = "Amber", "PO in legal review"
-    fresh._history_user = em.user
+    fresh._history_user = em.user  # type: ignore[attr-defined]  # django-simple-history reads the saving user from here
     fresh.save()
     issue = ScopingIssueFactory(opportunity=opportunity, title="Acme discovery")
     TaReview.objects.create(

@@ -43,4 +43,5 @@ def test_practice_manager_finds_no_way_to_change_their_role_in_the_history(
     assert response.status == 403
     me = Person.objects.select_related("user").get(pk=me.pk)
     assert me.role == Role.PRACTICE_MANAGER
+    assert me.user is not None
     assert not me.user.has_perm("sow.approve_sow")

@@ -31,19 +31,24 @@ def test_main_pages_have_no_csp_violations(page, live_server):
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     opp = Opportunity.objects.filter(scoping_issues__isnull=False).first()
+    issue = ScopingIssue.objects.first()
+    estimate = Estimate.objects.first()
+    version = SowVersion.objects.first()
+    requirement = StaffingRequirement.objects.first()
+    assert opp and issue and estimate and version and requirement, "the demo data has one of each"
     pages = [
         "/pipeline/?scope=all&quarter=any",
         "/pipeline/workload/",
         f"/opportunities/{opp.pk}/",
         "/scoping/board/",
         "/scoping/",
-        f"/scoping/{ScopingIssue.objects.first().pk}/",
-        f"/estimates/{Estimate.objects.first().pk}/",
+        f"/scoping/{issue.pk}/",
+        f"/estimates/{estimate.pk}/",
         "/scoping/ta-queue/",
         "/sows/",
-        f"/sows/versions/{SowVersion.objects.first().pk}/",
+        f"/sows/versions/{version.pk}/",
         "/staffing/",
-        f"/sows/staffing/{StaffingRequirement.objects.first().pk}/",
+        f"/sows/staffing/{requirement.pk}/",
         "/people/",
         "/forecast/",
         "/forecast/calibration/",

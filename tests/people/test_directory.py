@@ -161,6 +161,7 @@ def test_role_of_a_login_changes_only_by_an_administrator(psops, admin_person, e
     updated = services.person_update(
         actor=admin_person.user, person=em, **edit_args(em, role=Role.EM_MANAGER)
     )
+    assert updated.user is not None
     assert updated.user.groups.filter(name="EM Manager").exists()
     assert not updated.user.groups.filter(name="Engagement Manager").exists()
 
@@ -211,7 +212,7 @@ def test_page_access_per_role(people, sam, role, page):
     }[page]
     response = (Client() if role == "anonymous" else client_for(people[role])).get(url)
     if role == "anonymous":
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
         return
     readers = {"em_manager", "ps_director", "leadership", "psops", "admin"}
     editors = {"psops", "admin"}

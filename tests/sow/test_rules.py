@@ -54,8 +54,11 @@ def test_can_create_on_the_page_and_in_the_service(leadership, ready_issue):
 
 
 def test_the_create_button_follows_can_create(em, leadership, ready_issue):
-    assert scoping_issue_panel(em.user, ready_issue).context["can_create"] is True
-    assert scoping_issue_panel(leadership.user, ready_issue).context["can_create"] is False
+    em_panel = scoping_issue_panel(em.user, ready_issue)
+    leadership_panel = scoping_issue_panel(leadership.user, ready_issue)
+    assert em_panel is not None and leadership_panel is not None
+    assert em_panel.context["can_create"] is True
+    assert leadership_panel.context["can_create"] is False
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,7 @@ def test_can_edit_on_every_sow_page(leadership, draft, url_name, method, data):
 
 def test_can_edit_on_the_cost_line_page(leadership, draft):
     line = CostLine.objects.filter(cost_estimate__sow_version=draft).first()
+    assert line is not None
     page_refusal(
         client_for(leadership).post(reverse("sow:cost_update", args=[draft.pk, line.pk]), {"delete": "1"}),
         access.can_edit,
@@ -85,6 +89,7 @@ def test_can_edit_on_the_cost_line_page(leadership, draft):
 
 def test_can_edit_in_the_services(leadership, draft):
     line = CostLine.objects.filter(cost_estimate__sow_version=draft).first()
+    assert line is not None
     seen = draft.version
     for call in (
         lambda: services.sow_update_sections(

@@ -1,5 +1,6 @@
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -171,13 +172,14 @@ def test_cost_lines_kinds_and_validation(em, draft, make_person):
         actor=em.user, version=draft, kind="travel", description="Flights", amount="1200.50"
     )
     assert travel.cost == Decimal("1200.50")
-    for kwargs in (
+    bad_lines: tuple[dict[str, Any], ...] = (
         {"kind": "role", "role_name": "Astronaut", "hours": "1"},
         {"kind": "role", "role_name": "Engineer", "hours": "-1"},
         {"kind": "travel", "amount": "abc"},
         {"kind": "partner", "amount": "0"},
         {"kind": "weird"},
-    ):
+    )
+    for kwargs in bad_lines:
         with pytest.raises(ValidationError):
             services.cost_line_add(actor=em.user, version=draft, description="x", **kwargs)
     eur = make_person(Role.PS_ENGINEER, cost_currency="EUR")
@@ -357,6 +359,7 @@ def test_sent_signed_handoff(em, director, draft, make_person):
         signed_copy=SimpleUploadedFile("s.pdf", pdf_bytes(), content_type="application/pdf"),
     )
     version.refresh_from_db()
+    assert version.signed_copy.name is not None
     assert version.status == "signed" and version.signed_copy.name.endswith(".pdf")
     assert services.days_to_signature(version) == 0
     with pytest.raises(ValidationError):

@@ -2,11 +2,12 @@
 
 import io
 import re
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.handlers.wsgi import WSGIRequest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
@@ -158,7 +159,7 @@ class CountingInput(io.BytesIO):
         return line
 
 
-def multipart_request(fields: dict) -> tuple[WSGIRequest, CountingInput, int]:
+def multipart_request(fields: dict[str, Any]) -> tuple[WSGIRequest, CountingInput, int]:
     body = encode_multipart(BOUNDARY, fields)
     stream = CountingInput(body)
     environ = {
@@ -195,6 +196,8 @@ def test_upload_within_the_limit_is_read_normally(settings):
     request, stream, length = multipart_request(
         {"version": "3", "signed_copy": SimpleUploadedFile("small.pdf", content)}
     )
-    assert request.FILES["signed_copy"].read() == content
+    upload = request.FILES["signed_copy"]
+    assert isinstance(upload, UploadedFile)
+    assert upload.read() == content
     assert not uploads.upload_refused(request)
     assert stream.consumed == length
