@@ -7,12 +7,16 @@ import resource
 import statistics
 import time
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sow.models import SowVersion
 
 GOAL_SECONDS = 2.0
 GOAL_MB = 250
 
 
-def _build_version():  # type: ignore[no-untyped-def]
+def _build_version() -> SowVersion:
     from django.contrib.auth import get_user_model
 
     from core.roles import Role

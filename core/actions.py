@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -53,11 +53,11 @@ def claim(
     `expected_version` (the one the user saw); Conflict (with `current(row)`) when it has moved on.
     `stale_message` may be built from the row as it is now ("… it is now withdrawn")."""
     fresh = _locked(queryset, pk)
-    if fresh.version != expected_version:  # type: ignore[attr-defined]
+    if fresh.version != expected_version:  # type: ignore[attr-defined]  # M is a model with a version field
         message = stale_message(fresh) if callable(stale_message) else stale_message
         raise Conflict(message, current=current(fresh) if current else None)
     type(fresh)._default_manager.filter(pk=pk).update(version=F("version") + 1)
-    fresh.version = expected_version + 1  # type: ignore[attr-defined]
+    fresh.version = expected_version + 1  # type: ignore[attr-defined]  # M is a model with a version field
     return fresh
 
 
@@ -77,7 +77,7 @@ def lock(queryset: QuerySet[M], *, pk: Any, bump: bool = False) -> M:
     fresh = _locked(queryset, pk)
     if bump:
         type(fresh)._default_manager.filter(pk=pk).update(version=F("version") + 1)
-        fresh.version += 1  # type: ignore[attr-defined]
+        fresh.version += 1  # type: ignore[attr-defined]  # M is a model with a version field
     return fresh
 
 
@@ -93,7 +93,7 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
 
 def _history_actor(obj: models.Model, actor: AnyUser | None) -> None:
     # django-simple-history reads this attribute when it writes the historical row.
-    obj._history_user = actor if actor is not None and actor.is_authenticated else None  # type: ignore[attr-defined]
+    obj._history_user = actor if actor is not None and actor.is_authenticated else None  # type: ignore[attr-defined]  # read by django-simple-history
 
 
 def save(
@@ -219,8 +219,8 @@ def in_words(field: models.Field[Any, Any], value: Any) -> str:
         related = field.related_model._default_manager.filter(pk=value).first()
         if related is None:
             return f"#{value}"
-        if isinstance(related, AbstractBaseUser):
-            return related.get_full_name() or related.get_username()  # type: ignore[attr-defined]
+        if isinstance(related, AbstractUser):
+            return related.get_full_name() or related.get_username()
         return str(related)
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -29,7 +29,7 @@ class DecimalNumberField(forms.DecimalField):
 
     default_error_messages = {"invalid": NUMBER_MESSAGE}
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs derive DecimalField from IntegerField
         if value in self.empty_values:
             return None
         if self.localize:

@@ -143,7 +143,7 @@ class PipelineFilter(django_filters.FilterSet):
 
     def filter_stale(self, qs: QuerySet[Opportunity], name: str, value: bool) -> QuerySet[Opportunity]:
         # is_stale is annotated by selectors.annotate_badges on the base queryset.
-        return qs.filter(is_stale=True) if value else qs  # type: ignore[misc]
+        return qs.filter(is_stale=True) if value else qs  # type: ignore[misc]  # an annotation, unseen by the plugin
 
     @property
     def sort_in_force(self) -> str:

@@ -61,13 +61,13 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
             candidates_by_region.setdefault(load.em.region_id, []).append(load)
         suggestions = selectors.suggested_ems(loads)
     for row in rows:
-        row.can_edit = access.can_edit_em_fields(request.user, row)  # type: ignore[attr-defined]
-        row.can_assign = scope == selectors.Scope.UNASSIGNED and access.can_assign_em(  # type: ignore[attr-defined]
+        row.can_edit = access.can_edit_em_fields(request.user, row)  # type: ignore[attr-defined]  # for the template
+        row.can_assign = scope == selectors.Scope.UNASSIGNED and access.can_assign_em(  # type: ignore[attr-defined]  # for the template
             request.user, row
         )
-        row.em_candidates = candidates_by_region.get(row.region_id, [])  # type: ignore[attr-defined]
+        row.em_candidates = candidates_by_region.get(row.region_id, [])  # type: ignore[attr-defined]  # for the template
         suggestion = suggestions.get(row.region_id)
-        row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]
+        row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]  # for the template
 
 
 @require_GET
@@ -144,7 +144,7 @@ def _render_em_form(
 
 def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=opportunity.pk)
-    opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]
+    opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]  # for the template
     response = render(
         request,
         "engagements/_row.html",

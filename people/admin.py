@@ -176,7 +176,7 @@ class PipelineAccessAttemptAdmin(_NoEditing, AccessAttemptAdmin):
     def cleanup_expired_attempts(self, request: HttpRequest, queryset: Any) -> None:
         # django-axes reads the attempt time it sets while authenticating; outside a login there is
         # none, and its own action would fail. Expired means older than the cool-off from now.
-        request.axes_attempt_time = None  # type: ignore[attr-defined]
+        request.axes_attempt_time = None  # type: ignore[attr-defined]  # django-axes sets it at login
         super().cleanup_expired_attempts(request, queryset)  # type: ignore[no-untyped-call]  # django-axes is unannotated
 
 

@@ -215,7 +215,8 @@ def seed_issues() -> int:
         ("discovery", ScopingStatus.AWAITING_DISCOVERY),
     ]
     for opportunity, (plan, status) in zip(candidates, plans, strict=False):
-        actor = opportunity.engagement_manager.user  # type: ignore[union-attr]
+        assert opportunity.engagement_manager is not None
+        actor = opportunity.engagement_manager.user
         assert actor is not None
         issue = services.scoping_issue_create(
             actor=actor,

@@ -44,7 +44,7 @@ class FilterForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="EM", queryset=engagement_managers(), required=False, empty_label="Any EM"
     )
-    region: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
         label="Region", queryset=Region.objects.all(), required=False, empty_label="Any region"
     )
     quarter = forms.ChoiceField(label="Close quarter", required=False)

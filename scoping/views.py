@@ -319,11 +319,11 @@ def _attach_inputs(lines: list[EstimateLine], values: Any, errors: dict[str, lis
     """What each line's inputs show: the posted values after a refused save, else the saved ones."""
     for line in lines:
         prefix = f"line-{line.pk}-"
-        line.inputs = {  # type: ignore[attr-defined]
+        line.inputs = {  # type: ignore[attr-defined]  # for the template
             name: values.get(prefix + name, getattr(line, name))
             for name in ("description", "quantity", "hours", "unit_price")
         }
-        line.input_errors = {  # type: ignore[attr-defined]
+        line.input_errors = {  # type: ignore[attr-defined]  # for the template
             name: errors.get(prefix + name, []) for name in ("description", "quantity", "hours", "unit_price")
         }
 

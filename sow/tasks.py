@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from sow.models import SowDocument
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
     retry_jitter=True,
     max_retries=3,
 )
-def render_sow_pdf(self, document_id: int) -> str:  # type: ignore[no-untyped-def]
+def render_sow_pdf(self: Task[[int], str], document_id: int) -> str:
     """Render one SOW document. Idempotent: the same content gives the same file, skipped if ready."""
     # Imported here, not at the top: WeasyPrint takes about two seconds to load, and web processes
     # import this module (sow.services queues the task) but never render. No cycle: pdf imports

@@ -165,10 +165,10 @@ def open_requirements(
     )
     for row in rows:
         versions = list(row.sow.versions.all())
-        row.latest_version = versions[0] if versions else None  # type: ignore[attr-defined]
-        row.stage = sow_stage(row.sow, [v.status for v in versions])  # type: ignore[attr-defined]
-        row.confirmed_hours = sum(  # type: ignore[attr-defined]
-            (a.hours_per_week for a in row.active_assignments if a.status == AssignmentStatus.CONFIRMED),  # type: ignore[attr-defined]
+        row.latest_version = versions[0] if versions else None  # type: ignore[attr-defined]  # for the page
+        row.stage = sow_stage(row.sow, [v.status for v in versions])  # type: ignore[attr-defined]  # for the page
+        row.confirmed_hours = sum(  # type: ignore[attr-defined]  # for the page
+            (a.hours_per_week for a in row.active_assignments if a.status == AssignmentStatus.CONFIRMED),  # type: ignore[attr-defined]  # a prefetch to_attr
             matching.ZERO,
         )
     return rows

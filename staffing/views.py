@@ -156,7 +156,7 @@ def _detail(
     if assignment_error is not None:
         for assignment in assignments:
             if assignment.pk == assignment_error[0]:
-                assignment.error = assignment_error[1]  # type: ignore[attr-defined]
+                assignment.error = assignment_error[1]  # type: ignore[attr-defined]  # shown on its row
     can_add = can_edit and not stage.closed and (can_manage or not stage.handed_off)
     return render(
         request,
