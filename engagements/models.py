@@ -25,6 +25,14 @@ CONFIDENCE_NEEDS_RATIONALE = frozenset({Confidence.RED, Confidence.AMBER, Confid
 EM_FIELDS = ("engagement_manager", "em_confidence", "em_confidence_rationale", "scoping_issue_link")
 
 
+class RemovalReason(models.TextChoices):
+    """Why a synced opportunity left the pipeline: it is kept, shown, and never pushed again."""
+
+    OUT_OF_SCOPE = "out_of_scope", "No longer matches the sync's condition in Salesforce"
+    DELETED = "deleted", "Deleted in Salesforce (in its recycle bin)"
+    PURGED = "purged", "Purged from Salesforce (or no longer visible to the integration user)"
+
+
 class Account(TimeStampedModel):
     salesforce_id = models.CharField(max_length=18, unique=True, null=True, blank=True)
     name = models.CharField(max_length=255)
@@ -77,7 +85,13 @@ class Opportunity(TimeStampedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     removed_in_salesforce_at = models.DateTimeField(
-        "removed in Salesforce", null=True, blank=True, help_text="Deleted in Salesforce; kept here."
+        "removed in Salesforce",
+        null=True,
+        blank=True,
+        help_text="Out of the sync's scope, deleted or purged in Salesforce; kept here.",
+    )
+    removed_in_salesforce_reason = models.CharField(
+        "why removed", max_length=12, choices=RemovalReason.choices, blank=True
     )
     # The EM fields as Salesforce last held them (pulled or pushed), keyed by app field name: the
     # base that tells a change made in Salesforce from one made here.

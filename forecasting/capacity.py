@@ -4,12 +4,14 @@
 - Confirmed and proposed hours: assignments (an assignment counts in full in every week its dates
   touch, as in staffing).
 - Pipeline demand: the hours of the agreed (else latest) estimate of every open opportunity whose
-  SOW is not signed, spread evenly over DEMAND_SPREAD_WEEKS weeks from the Monday after its close
+  SOW is not signed and whose scoping issue is not closed (DEMAND_RULE; an issue on hold still
+  counts), spread evenly over DEMAND_SPREAD_WEEKS weeks from the Monday after its close
   date, and weighted by the EM's confidence. The weights are the observed close rates from EM
   calibration when enough calls exist, else the configured defaults. An estimate line's hours go to
   the people role its rate-card role says delivers it (DeliveryRole.person_role; packaged SKUs count
   as SOW_PACKAGED_DELIVERY_ROLE); hours whose rate-card role has none stay in the totals, in their own
-  row by role, with a warning naming the roles to fix.
+  row by role, with a warning naming the roles to fix. An estimate's hours are its activity hours
+  plus its packaged SKUs' included hours (the estimate page's Hours total); other lines carry none.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum
 from forecasting.calibration import calibration
 from forecasting.figures import COLOURS
 from people.models import DELIVERY_ROLES, Person, PersonSkill, Region
-from scoping.models import DeliveryRole, Estimate, EstimateLine
+from scoping.models import DeliveryRole, Estimate, EstimateLine, ScopingStatus
 from sow.models import SowStatus
 from staffing.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentStatus
 
@@ -34,6 +36,15 @@ ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 DIMENSIONS = [("region", "Region"), ("role", "Role"), ("skill", "Skill")]
 SIGNED = [SowStatus.SIGNED, SowStatus.HANDED_OFF]
+
+DEMAND_RULE = (
+    "Demand counts the agreed (else latest) estimate of every open opportunity whose SOW is not signed, "
+    "unless its scoping issue is closed (closing it says the services it scoped will not be sold). "
+    "A scoping issue on hold still counts: the deal is open and its EM confidence already weights it. "
+    "An estimate's hours are its activity hours plus its packaged SKUs' included hours, as on the "
+    "estimate page."
+)
+HOURS_KINDS = [EstimateLine.Kind.ACTIVITY, EstimateLine.Kind.SKU]
 
 # The by-role row for demand whose rate-card role names no people role.
 UNMAPPED = "unmapped"
@@ -174,16 +185,9 @@ def demand_hours(weeks: list[dt.date], weights: Weights) -> list[Demand]:
         EstimateLine.objects.filter(
             estimate__scoping_issue__opportunity__is_closed=False,
             estimate__scoping_issue__opportunity__removed_in_salesforce_at__isnull=True,
-            estimate__scoping_issue__status__in=[
-                "open",
-                "awaiting_discovery",
-                "strawman",
-                "estimate_feedback",
-                "sow_in_progress",
-                "ready_for_approval",
-                "approved",
-            ],
+            kind__in=HOURS_KINDS,
         )
+        .exclude(estimate__scoping_issue__status=ScopingStatus.CLOSED)
         .exclude(estimate__scoping_issue__sows__versions__status__in=SIGNED)
         .annotate(agreed_pk=chosen, latest_pk=Subquery(latest.values("pk")[:1]))
         .filter(

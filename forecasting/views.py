@@ -435,12 +435,75 @@ def capacity(request: HtmxHttpRequest) -> HttpResponse:
         messages.error(request, "Group by region, role or skill.")
         dimension = "region"
     result = capacity_mod.capacity(start=timezone.localdate(), dimension=dimension)
+    if request.GET.get("format") == "csv":
+        return _capacity_csv(result, people=request.GET.get("table") == "people")
     return render(
         request,
         "forecasting/capacity.html",
         {
             "result": result,
             "dimensions": capacity_mod.DIMENSIONS,
+            "demand_rule": capacity_mod.DEMAND_RULE,
             "active_nav": "forecasting:capacity",
         },
     )
+
+
+def _hours(value: Decimal) -> Decimal:
+    return quantize_cents(value)
+
+
+def _capacity_csv(result: capacity_mod.Capacity, *, people: bool) -> HttpResponse:
+    """The capacity page's tables as CSV: one line per group (or person) and week, in hours."""
+    if people:
+        header = [
+            "Person",
+            "Role",
+            "Region",
+            "Target %",
+            "Week",
+            "Capacity",
+            "Confirmed",
+            "Proposed",
+            "Utilization %",
+        ]
+        rows = [
+            [
+                row.person.name,
+                row.person.get_role_display(),
+                row.person.region.code if row.person.region else "",
+                _percent(row.target),
+                week.isoformat(),
+                _hours(cell.capacity),
+                _hours(cell.confirmed),
+                _hours(cell.proposed),
+                _percent(cell.utilization),
+            ]
+            for row in result.people
+            for week, cell in zip(result.weeks, row.cells, strict=True)
+        ]
+        return _csv("capacity-people.csv", header, rows)
+    header = [
+        dict(capacity_mod.DIMENSIONS)[result.dimension],
+        "Week",
+        "Capacity",
+        "Confirmed",
+        "Proposed",
+        "Weighted demand",
+        "Outlook %",
+    ]
+    groups = [(group.label, group.cells) for group in result.groups] + [("All", result.totals)]
+    rows = [
+        [
+            label,
+            week.isoformat(),
+            _hours(cell.capacity),
+            _hours(cell.confirmed),
+            _hours(cell.proposed),
+            _hours(cell.demand),
+            _percent(cell.outlook),
+        ]
+        for label, cells in groups
+        for week, cell in zip(result.weeks, cells, strict=True)
+    ]
+    return _csv(f"capacity-by-{result.dimension}.csv", header, rows)

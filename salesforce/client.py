@@ -31,6 +31,7 @@ from salesforce.errors import (
     SalesforceRateLimited,
     SalesforceRequestError,
     SalesforceUnavailable,
+    SalesforceWriteUncertain,
     backoff_seconds,
 )
 
@@ -215,9 +216,11 @@ class SalesforceClient:
         return self._sf or self.connect()
 
     # -- calls -------------------------------------------------------------------------------------
-    def call(self, fn: Callable[[Salesforce], T]) -> T:
+    def call(self, fn: Callable[[Salesforce], T], *, retry: bool = True) -> T:
         """Run one API call: re-authenticate once on INVALID_SESSION_ID, retry transient failures
-        with back-off, and turn everything else into this package's errors."""
+        with back-off, and turn everything else into this package's errors. A write passes
+        `retry=False`: a timeout or 5xx may have been applied, so it raises SalesforceWriteUncertain
+        for the push to re-read instead of sending it again blind."""
         reauthenticated = False
         attempt = 0
         while True:
@@ -246,6 +249,8 @@ class SalesforceClient:
                 raise SalesforceAuthError(_tls_problem(self.config, exc)) from exc
             except (requests.Timeout, requests.ConnectionError) as exc:
                 problem = f"{exc.__class__.__name__} talking to Salesforce"
+            if not retry:
+                raise SalesforceWriteUncertain(problem)
             if attempt >= self.config.http_retries:
                 raise SalesforceUnavailable(problem)
             delay = backoff_seconds(self.config, attempt)
@@ -273,7 +278,8 @@ class SalesforceClient:
         result = self.call(
             lambda sf: sf.restful(
                 "composite/sobjects", method="PATCH", json=body, timeout=self.config.timeout
-            )
+            ),
+            retry=False,
         )
         return list(result or [])
 
@@ -289,7 +295,8 @@ class SalesforceClient:
                     method="PATCH",
                     json=fields,
                     timeout=self.config.timeout,
-                )
+                ),
+                retry=False,
             )
         except SalesforceRequestError as exc:
             if not exc.code:

@@ -35,6 +35,11 @@ class SalesforceRequestError(SalesforceError):
         self.code = code
 
 
+class SalesforceWriteUncertain(SalesforceUnavailable):
+    """A write got no clear answer (timeout, connection lost, 5xx): Salesforce may have applied it.
+    Never resent blind: the push re-reads the records first (and its sent values say it was us)."""
+
+
 # Per-record error codes worth another attempt; every other code is permanent.
 RETRYABLE_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
 

@@ -34,6 +34,10 @@ STANDARD_FIELDS = (
     "IsWon",
     "SystemModstamp",
     "IsDeleted",
+    # Who changed the record in Salesforce and when, for the opportunity's timeline.
+    "LastModifiedById",
+    "LastModifiedBy.Name",
+    "LastModifiedDate",
 )
 
 # Opportunity attribute -> max length, for text Salesforce may send longer than the column.
@@ -163,6 +167,9 @@ class PulledOpportunity:
     # The EM fields as raw comparable strings: a user id for the EM, "Grey" for an empty call.
     em: dict[str, str]
     em_email: str
+    modified_by_id: str = ""
+    modified_by_name: str = ""
+    modified_at: dt.datetime | None = None
 
 
 def parse_record(config: SalesforceConfig, record: dict[str, Any]) -> PulledOpportunity:
@@ -202,6 +209,9 @@ def parse_record(config: SalesforceConfig, record: dict[str, Any]) -> PulledOppo
         commercial=commercial,
         em=em,
         em_email=str(email or "").strip().lower(),
+        modified_by_id=str(record.get("LastModifiedById") or ""),
+        modified_by_name=str(get_path(record, "LastModifiedBy.Name") or ""),
+        modified_at=parse_sf_datetime(record.get("LastModifiedDate")),
     )
 
 

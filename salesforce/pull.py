@@ -33,6 +33,7 @@ from salesforce.mapping import (
     parse_record,
 )
 from salesforce.models import SyncConflict, SyncCursor
+from salesforce.trail import PullTrail
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class _PageMerge:
         self.events: list[ConfidenceEvent] = []
         self.new_conflicts: list[SyncConflict] = []
         self.changed_conflicts: list[SyncConflict] = []
+        self.trail: PullTrail | None = None  # echoes and who changed what (salesforce/trail.py)
 
     def take_em_value(
         self, opportunity: Opportunity, key: str, remote: str, people: _People, email: str
@@ -236,6 +238,11 @@ class _PageMerge:
             if key in base and base[key] == remote:
                 continue  # Salesforce did not change it
             local = local_em_value(opportunity, key)
+            if self.trail is not None and self.trail.is_echo(opportunity.pk, key, remote, local):
+                # The app's own write that landed late, after a newer one: not a Salesforce change.
+                base[key] = remote
+                self.trail.echo(opportunity, key)
+                continue
             conflict = conflicts.get((opportunity.pk, key))
             pending = push is not None and key in (push.fields or [])
             if pending:
@@ -251,10 +258,13 @@ class _PageMerge:
             if local == remote:
                 base[key] = remote
                 continue
+            before_shown = self._shown(opportunity, key)
             if self.take_em_value(opportunity, key, remote, people, pulled.em_email):
                 base[key] = remote
                 if local_em_value(opportunity, key) != local:
                     changed.add(key)
+                    if self.trail is not None:
+                        self.trail.took(opportunity, key, before_shown, self._shown(opportunity, key), pulled)
         if (opportunity.em_confidence, opportunity.em_confidence_rationale) != before:
             self.events.append(
                 ConfidenceEvent(
@@ -269,6 +279,13 @@ class _PageMerge:
             )
         opportunity.salesforce_em_values = base
         return changed
+
+    @staticmethod
+    def _shown(opportunity: Opportunity, key: str) -> str:
+        if key == "engagement_manager":
+            em = opportunity.engagement_manager
+            return em.name if em is not None else "Unassigned"
+        return str(getattr(opportunity, key) or "")
 
     def _record_conflict(
         self,
@@ -372,6 +389,7 @@ def _apply_page(
             for c in SyncConflict.objects.filter(opportunity_id__in=opp_ids, status=SyncConflict.Status.OPEN)
         }
         merge = _PageMerge(result, now)
+        merge.trail = PullTrail(opp_ids, pulled, now)
         new: list[Opportunity] = []
         changed: list[Opportunity] = []
         bookkeeping: list[Opportunity] = []
@@ -400,6 +418,8 @@ def _apply_page(
             Opportunity.objects.bulk_update(bookkeeping, BOOKKEEPING_FIELDS, batch_size=500)
         if merge.events:
             ConfidenceEvent.objects.bulk_create(merge.events)
+        if merge.trail is not None:
+            merge.trail.save(pushes)
         if merge.new_conflicts:
             SyncConflict.objects.bulk_create(merge.new_conflicts)
         for conflict in merge.changed_conflicts:
@@ -449,6 +469,8 @@ def _merge_one(
     data_changed = False
     for attr, value in item.commercial.items():
         if getattr(opportunity, attr) != value:
+            if merge.trail is not None:
+                merge.trail.took(opportunity, attr, getattr(opportunity, attr), value, item)
             setattr(opportunity, attr, value)
             data_changed = True
     account = accounts[item.account_id]

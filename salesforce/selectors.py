@@ -15,7 +15,8 @@ from core.types import AnyUser
 from engagements.models import Opportunity, PendingPush
 from salesforce import access
 from salesforce.config import SalesforceConfig, load_config
-from salesforce.models import SyncConflict, SyncCursor, SyncRun
+from salesforce.describe import current_problems
+from salesforce.models import OrgCheck, SyncConflict, SyncCursor, SyncRun
 from salesforce.pull import CURSOR_NAME, pull_query
 from salesforce.schedule import SCHEDULE_NAME
 
@@ -37,6 +38,45 @@ class SyncHealth:
     locked: bool = False
     paused: bool = False
     field_map: list[tuple[str, str]] = field(default_factory=list)
+    org: OrgState | None = None
+
+
+@dataclass
+class MappedField:
+    """One mapped EM field as the org's describe has it (None when the describe does not list it)."""
+
+    key: str
+    name: str
+    meta: dict[str, Any] | None
+
+
+@dataclass
+class OrgState:
+    """What the sync knows about the org: the describe and its problems, the scope check."""
+
+    describe: OrgCheck | None
+    describe_problems: list[str]
+    fields: list[MappedField]
+    refresh_error: str
+    scope: OrgCheck | None
+
+
+def org_state(config: SalesforceConfig) -> OrgState:
+    """The kept describe checked against the settings now, and the last scope check."""
+    checks = {c.kind: c for c in OrgCheck.objects.all()}
+    check = checks.get(OrgCheck.Kind.DESCRIBE)
+    described = dict(check.details.get("fields") or {}) if check is not None else {}
+    refresh_error = str(check.details.get("refresh_error") or "") if check is not None else ""
+    return OrgState(
+        describe=check,
+        describe_problems=current_problems(check, config) if check is not None else [],
+        fields=[
+            MappedField(key, name, described.get(name.lower()) if check is not None else None)
+            for key, name in sorted(config.field_map.items())
+        ],
+        refresh_error=refresh_error,
+        scope=checks.get(OrgCheck.Kind.SCOPE),
+    )
 
 
 def last_successful_run() -> SyncRun | None:
@@ -78,6 +118,7 @@ def sync_health(*, run_limit: int = 20, list_limit: int = 50) -> SyncHealth:
         locked=bool(cursor and cursor.locked_until and cursor.locked_until > now),
         paused=bool(cursor and cursor.paused_until and cursor.paused_until > now),
         field_map=sorted(config.field_map.items()),
+        org=org_state(config),
     )
 
 
@@ -96,6 +137,7 @@ class OpportunitySyncState:
     held_fields: list[str]
     last_checked_at: dt.datetime | None
     removed_at: dt.datetime | None
+    removed_reason: str = ""
 
 
 def _current_display(opportunity: Opportunity, key: str) -> str:
@@ -121,6 +163,11 @@ def opportunity_sync_state(*, opportunity: Opportunity) -> OpportunitySyncState:
         held_fields=[c.get_field_display() for c in conflicts],
         last_checked_at=last.finished_at if last else None,
         removed_at=opportunity.removed_in_salesforce_at,
+        removed_reason=(
+            opportunity.get_removed_in_salesforce_reason_display()
+            if opportunity.removed_in_salesforce_reason
+            else "Removed in Salesforce"
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from salesforce import lease
 from salesforce.client import SalesforceClient
 from salesforce.config import SalesforceConfig, load_config
 from salesforce.errors import (
@@ -58,6 +59,7 @@ def _copy_counts(run: SyncRun, pulled: PullResult, pushed: PushResult | None) ->
     run.pulled, run.created, run.updated = pulled.pulled, pulled.created, pulled.updated
     run.removed, run.conflicts = pulled.removed, pulled.conflicts
     if pushed is not None:
+        run.conflicts += pushed.conflicts  # found by the read before a push batch
         run.pushed, run.push_failed = pushed.pushed, pushed.failed
 
 
@@ -125,7 +127,7 @@ def salesforce_sync_run(
             ),
         )
         return SyncRunResult(run=run)
-    token = sync_lock_acquire(ttl_seconds=config.lock_ttl_seconds)
+    token = sync_lock_acquire(ttl_seconds=lease.lease_seconds())
     if token is None:
         run = SyncRun.objects.create(
             trigger=trigger,
@@ -138,6 +140,8 @@ def salesforce_sync_run(
         )
         return SyncRunResult(run=run)
 
+    # Runs still "running" now had their worker stop (their lease lapsed): closed as interrupted.
+    lease.close_interrupted(last_seen=cursor.locked_until)
     run = SyncRun.objects.create(trigger=trigger, started_by=actor, full=full, started_at=now)
     pulled = PullResult()
     pushed: PushResult | None = None
@@ -145,6 +149,7 @@ def salesforce_sync_run(
     client: SalesforceClient | None = None
     try:
         client = SalesforceClient(config)
+        lease.keep(client, token)
         try:
             pull(client, full=full, result=pulled)
         except SalesforceError as exc:

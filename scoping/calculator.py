@@ -40,7 +40,7 @@ class Totals:
     other: Decimal = ZERO  # free lines: quantity × unit price
     expenses: Decimal = ZERO
     discount: Decimal = ZERO
-    hours: Decimal = ZERO
+    hours: Decimal = ZERO  # the estimate's hours: activity hours + packaged SKUs' included hours
     by_role: list[RoleTotal] = field(default_factory=list)
 
     @property
@@ -74,6 +74,8 @@ def compute(
             role.price += amount
         elif line.kind == "sku":
             totals.packaged += amount
+            # A packaged SKU's included hours are delivery hours like an activity's.
+            totals.hours += parse_decimal(line.hours)
         else:
             totals.other += amount
     totals.contingency = totals.labour * parse_decimal(contingency_percent) / HUNDRED

@@ -203,10 +203,26 @@ SALESFORCE_FIELD_MAP: dict[str, str] = {
 SALESFORCE_AMOUNT_FIELD = env("SALESFORCE_AMOUNT_FIELD", default="Amount")
 # Empty for an org without multi-currency (amounts then take DEFAULT_CURRENCY).
 SALESFORCE_CURRENCY_FIELD = env("SALESFORCE_CURRENCY_FIELD", default="CurrencyIsoCode")
-# The SOQL condition that selects the opportunities PS Pipeline syncs.
+# The SOQL condition that selects the opportunities PS Pipeline syncs. The record type is matched
+# by its DeveloperName (API name), which stays when an administrator renames the label.
 SALESFORCE_OPPORTUNITY_CONDITION = env(
-    "SALESFORCE_OPPORTUNITY_CONDITION", default="RecordType.Name = 'Professional Services'"
+    "SALESFORCE_OPPORTUNITY_CONDITION", default="RecordType.DeveloperName = 'Professional_Services'"
 )
+# Reconciliation (daily, and with sync_salesforce --full) checks the open opportunities by id, this
+# many per query, and marks those out of scope, deleted or purged in Salesforce as removed.
+SALESFORCE_RECONCILE_CHUNK_SIZE = env.int("SALESFORCE_RECONCILE_CHUNK_SIZE", default=200)
+# The scheduled sync reconciles when the last reconciliation is at least this old.
+SALESFORCE_RECONCILE_INTERVAL_HOURS = env.float("SALESFORCE_RECONCILE_INTERVAL_HOURS", default=24.0)
+# A full pull (or a reconciliation) that finds fewer than this share of the open opportunities the
+# app holds is a warning (and /health/ degraded); a reconciliation then removes nothing.
+SALESFORCE_PULL_SHRINK_WARNING_SHARE = env.float("SALESFORCE_PULL_SHRINK_WARNING_SHARE", default=0.5)
+# The describe of Opportunity (field map check) is refreshed when older than this.
+SALESFORCE_DESCRIBE_MAX_AGE_HOURS = env.float("SALESFORCE_DESCRIBE_MAX_AGE_HOURS", default=24.0)
+# Share of the org's daily API limit (Sforce-Limit-Info) above which the sync slows down (pauses
+# between calls, skips the reconciliation), and above which it stops until the usage falls.
+SALESFORCE_API_USAGE_SLOW_SHARE = env.float("SALESFORCE_API_USAGE_SLOW_SHARE", default=0.8)
+SALESFORCE_API_USAGE_STOP_SHARE = env.float("SALESFORCE_API_USAGE_STOP_SHARE", default=0.95)
+SALESFORCE_API_USAGE_SLOW_PAUSE_SECONDS = env.float("SALESFORCE_API_USAGE_SLOW_PAUSE_SECONDS", default=2.0)
 # Beat schedule created on first migrate; edit it afterwards under Periodic tasks in the admin.
 SALESFORCE_SYNC_INTERVAL_MINUTES = env.int("SALESFORCE_SYNC_INTERVAL_MINUTES", default=15)
 # The pull re-reads this much before the watermark, for records committed late in Salesforce.
