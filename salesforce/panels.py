@@ -20,6 +20,7 @@ def opportunity_panel(user: AnyUser, opportunity: Opportunity) -> Panel:
             "pending_push": engagements_selectors.pending_push_for(opportunity=opportunity),
             "sync_state": selectors.opportunity_sync_state(opportunity=opportunity),
             "can_resolve": access.can_resolve_sync_conflict(user, opportunity),
+            "salesforce_changes": selectors.salesforce_changes(opportunity=opportunity),
         },
         order=1,
     )

@@ -31,6 +31,30 @@ queryAll still returns purged records, API limits beyond the usage counter, SOQL
 in soql.py (no aggregates, sub-queries, semi-joins or date literals), the Bulk and Streaming APIs,
 and the XML formats.
 
+While a run is going, tests act as Salesforce and its users do:
+
+- ``before_request(hook)`` / ``after_request(hook)``: ``hook(kind, detail)`` runs as each data API
+  call arrives, or once it has been carried out (before its answer is sent) — e.g. a user edits the
+  record (``update_opportunity(..., as_user=...)``) between the pull and the push, or right after an
+  update was refused with ``UNABLE_TO_LOCK_ROW`` (``fail_records``);
+- ``hold_writes``: a write is received but neither applied nor answered (the client times out),
+  then applied late — on ``release_held()``, right after the next write, or after ``hold_seconds``;
+- ``forbid_writes(field)``: a collection call naming that field anywhere is refused as a whole (400
+  ``INVALID_FIELD_FOR_INSERT_UPDATE``), a single-record PATCH likewise; an unknown or hidden field
+  answers a collection call 400 ``INVALID_FIELD``, a malformed id 400 ``MALFORMED_ID`` — Salesforce
+  refuses a body it cannot read before saving any of its records;
+- every write keeps ``SystemModstamp``, ``LastModifiedDate`` and ``LastModifiedById`` (the
+  integration user for API writes, ``as_user`` — Sam Salesforce by default — for edits made in
+  Salesforce); ``LastModifiedBy.Name`` can be queried.
+
+Shapes follow Salesforce's REST API documentation: sObject Collections answer 200 with one SaveResult
+per record, in order (``{"id", "success": true, "errors": []}``, or ``{"success": false, "errors":
+[{"statusCode", "message", "fields"}]}`` without an id); a request that is not well formed, and
+every other error, answers with ``[{"message", "errorCode", "fields"?}]``. Not modelled either:
+which body errors an org reports per record rather than per call (the fake refuses the call, the
+harder case for a client); conditional updates (``If-Unmodified-Since``); row locks between
+concurrent writes (only injected ``UNABLE_TO_LOCK_ROW``).
+
 Records live in memory. Faults are injected on demand: a status code (and error code) for the
 next K calls, an error code for given records, latency, and session expiry. Every call is counted.
 The certificate is made at start by trustme; clients trust ``ca_path``.
@@ -296,6 +320,7 @@ class FakeSalesforce:
         self._latency_calls: int | None = None
         self._latency_kinds: frozenset[str] | None = None
         self._cursors: dict[str, _QueryCursor] = {}
+        self._init_run_faults()
         self._ids = itertools.count(1)
         self._ca = trustme.CA()
         self._cert = self._ca.issue_cert("127.0.0.1", "localhost")
@@ -353,6 +378,8 @@ class FakeSalesforce:
             self._latency_calls = None
             self._latency_kinds = None
             self._cursors.clear()
+            self._release_all_held()
+            self._init_run_faults()
 
     # -- configuration -----------------------------------------------------------------------------
     def register_app(
@@ -605,6 +632,92 @@ class FakeSalesforce:
             self.latency = seconds
             self._latency_calls = calls
             self._latency_kinds = frozenset(kinds) if kinds else None
+
+    # -- what people and the network do while a run is going ----------------------------------------
+    def _init_run_faults(self) -> None:
+        self.before_hooks: list[Hook] = []
+        self.after_hooks: list[Hook] = []
+        self._holds: list[tuple[frozenset[str], bool]] = []
+        self._held: list[_HeldWrite] = []
+        self.hold_seconds = 30.0
+        # Fields the integration user may read but not write (e.g. read-only field-level security).
+        self.write_forbidden_fields: set[str] = set()
+
+    def forbid_writes(self, name: str) -> None:
+        """Updates naming this field are refused: a collection call carrying it anywhere is
+        answered 400 as a whole, a single-record PATCH with INVALID_FIELD_FOR_INSERT_UPDATE."""
+        with self.lock:
+            self.write_forbidden_fields.add(name)
+
+    def before_request(self, hook: Hook) -> None:
+        """Call `hook(kind, detail)` as each data API call arrives, before it is served (kind:
+        query, queryMore, composite, sobject; detail: the SOQL, or the record ids written)."""
+        self.before_hooks.append(hook)
+
+    def after_request(self, hook: Hook) -> None:
+        """Call `hook(kind, detail)` once a data API call has been carried out, before its answer
+        is sent: an edit made here lands after the app's read or write and before it hears back."""
+        self.after_hooks.append(hook)
+
+    def _run_hooks(self, hooks: list[Hook], kind: str, detail: str) -> None:
+        for hook in list(hooks):
+            hook(kind, detail)
+
+    def hold_writes(
+        self, count: int = 1, *, after_next_write: bool = False, kinds: set[str] | None = None
+    ) -> None:
+        """The next `count` writes (composite, sobject) are received but neither applied nor
+        answered, so the client times out. Each is applied late: by `release_held()`, right after
+        the next write that is answered (`after_next_write`), or after `hold_seconds`."""
+        with self.lock:
+            for _ in range(count):
+                self._holds.append((frozenset(kinds or {"composite", "sobject"}), after_next_write))
+
+    @property
+    def held_writes(self) -> int:
+        with self.lock:
+            return sum(1 for held in self._held if not held.answered.is_set())
+
+    def _take_hold(self, kind: str, target: str, body: Any) -> _HeldWrite | None:
+        with self.lock:
+            for index, (kinds, after_next_write) in enumerate(self._holds):
+                if kind in kinds:
+                    del self._holds[index]
+                    self.calls[kind] += 1  # received (and counted) now; applied later
+                    held = _HeldWrite(kind, target, body, after_next_write)
+                    self._held.append(held)
+                    return held
+        return None
+
+    def _apply_held(self, held: _HeldWrite) -> None:
+        with self.lock:
+            if held.answered.is_set():
+                return
+            if held.kind == "composite":
+                self.composite_update(held.body, count=False)
+            else:
+                self.sobject_update("Opportunity", held.target, held.body, count=False)
+            self.count(f"late:{held.kind}")
+            held.answered.set()
+
+    def release_held(self) -> int:
+        """Apply every held write now, in the order they arrived; how many were applied."""
+        with self.lock:
+            pending = [held for held in self._held if not held.answered.is_set()]
+            for held in pending:
+                self._apply_held(held)
+            return len(pending)
+
+    def _release_after_write(self) -> None:
+        with self.lock:
+            for held in [h for h in self._held if h.after_next_write and not h.answered.is_set()]:
+                self._apply_held(held)
+
+    def _release_all_held(self) -> None:
+        """On reset: let waiting handler threads go without applying anything."""
+        with self.lock:
+            for held in self._held:
+                held.answered.set()
 
     def expire_sessions(self) -> None:
         """Every issued access token stops working (401 INVALID_SESSION_ID)."""
@@ -922,6 +1035,14 @@ class FakeSalesforce:
                     }
                 ]
             overrides = self.field_overrides.get(name, {})
+            if name in self.write_forbidden_fields:
+                return [
+                    {
+                        "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        "message": _forbidden_message(name),
+                        "fields": [name],
+                    }
+                ]
             if not overrides.get("updateable", name in UPDATABLE_FIELDS):
                 return [
                     {
@@ -963,8 +1084,9 @@ class FakeSalesforce:
         record["LastModifiedById"] = INTEGRATION_USER_ID
         return []
 
-    def composite_update(self, body: Any) -> tuple[int, Any]:
-        self.count("composite")
+    def composite_update(self, body: Any, *, count: bool = True) -> tuple[int, Any]:
+        if count:
+            self.count("composite")
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list):
             return 400, [{"message": "records is required", "errorCode": "JSON_PARSER_ERROR"}]
@@ -975,9 +1097,13 @@ class FakeSalesforce:
                     "errorCode": "EXCEEDED_ID_LIMIT",
                 }
             ]
+        refused = self._refuse_whole_call(records)
+        if refused is not None:
+            return 400, [refused]
         all_or_none = bool(body.get("allOrNone"))
         with self.lock:
-            self.composite_sizes.append(len(records))
+            if count:
+                self.composite_sizes.append(len(records))
             saved = {r.get("id"): dict(self.state.opportunities.get(r.get("id"), {})) for r in records}
             results = []
             for record in records:
@@ -1016,8 +1142,40 @@ class FakeSalesforce:
                 ]
         return 200, results
 
-    def sobject_update(self, sobject: str, record_id: str, body: Any) -> tuple[int, Any]:
-        self.count("sobject")
+    def _refuse_whole_call(self, records: list[Any]) -> dict[str, Any] | None:
+        """Salesforce reads the whole body before saving anything: a field it does not know (or
+        the integration user cannot see) or a malformed id refuses the call, not one record."""
+        for record in records:
+            if not isinstance(record, dict):
+                return {"message": "records must be objects", "errorCode": "JSON_PARSER_ERROR"}
+            for name in record:
+                if name in ("attributes", "id"):
+                    continue
+                if name not in OPPORTUNITY_FIELDS or name in self.hidden_fields:
+                    return {
+                        "message": f"No such column '{name}' on sobject of type Opportunity",
+                        "errorCode": "INVALID_FIELD",
+                    }
+                if name in self.write_forbidden_fields:
+                    return {
+                        "message": _forbidden_message(name),
+                        "errorCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        "fields": [name],
+                    }
+            record_id = str(record.get("id") or "")
+            if not _WELL_FORMED_ID.fullmatch(record_id):
+                return {
+                    "message": f"Opportunity ID: id value of incorrect type: {record_id}",
+                    "errorCode": "MALFORMED_ID",
+                    "fields": ["Id"],
+                }
+        return None
+
+    def sobject_update(
+        self, sobject: str, record_id: str, body: Any, *, count: bool = True
+    ) -> tuple[int, Any]:
+        if count:
+            self.count("sobject")
         if sobject != "Opportunity":
             return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
         if not isinstance(body, dict):
@@ -1033,6 +1191,16 @@ class FakeSalesforce:
                 for e in errors
             ]
         return 204, None
+
+
+def _forbidden_message(name: str) -> str:
+    return (
+        f"Unable to create/update fields: {name}. Please check the security settings of this field "
+        "and verify that it is read/write for your profile or permission set."
+    )
+
+
+_WELL_FORMED_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 
 
 def _sort_key(value: Any) -> Any:
@@ -1081,8 +1249,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True  # the client gave up (a timeout): nothing to answer
 
-    def _data_call(self, kind: str) -> bool:
-        """Count, delay, authenticate and inject faults; False when the call was answered here."""
+    def _data_call(self, kind: str, detail: str = "") -> bool:
+        """Count, delay, authenticate, inject faults and run the before-request hooks; False when
+        the call was answered here."""
         fake = self.fake
         with fake.lock:
             fake.api_used += 1
@@ -1103,7 +1272,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return False
             self._reply(fault.status, [{"message": fault.message, "errorCode": fault.error_code}])
             return False
+        fake._run_hooks(fake.before_hooks, kind, detail)
         return True
+
+    def _wait_held(self, held: _HeldWrite) -> None:
+        """Keep a held write's connection open without answering (the client times out); apply
+        it here if nobody released it within hold_seconds."""
+        if not held.answered.wait(self.fake.hold_seconds):
+            self.fake._apply_held(held)
+        self.close_connection = True
 
     def _reply_raw(self, status: int, text: str, content_type: str) -> None:
         body = text.encode()
@@ -1149,14 +1326,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         endpoint = parts[3]
         if endpoint in ("query", "queryAll") and len(parts) == 4:
-            if not self._data_call("query"):
-                return
             soql = (params.get("q") or [""])[0]
+            if not self._data_call("query", soql):
+                return
             status, payload = self.fake.query(soql, include_deleted=endpoint == "queryAll")
+            self.fake._run_hooks(self.fake.after_hooks, "query", soql)
         elif endpoint in ("query", "queryAll") and len(parts) == 5:
-            if not self._data_call("queryMore"):
+            if not self._data_call("queryMore", parts[4]):
                 return
             status, payload = self.fake.query_more(parts[4])
+            self.fake._run_hooks(self.fake.after_hooks, "queryMore", parts[4])
         elif endpoint == "sobjects" and len(parts) == 6 and parts[5] == "describe":
             if not self._data_call("describe"):
                 return
@@ -1176,14 +1355,29 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._reply(400, [{"message": "invalid JSON", "errorCode": "JSON_PARSER_ERROR"}])
             return
+        fake = self.fake
         if parts[:2] == ["services", "data"] and parts[3:] == ["composite", "sobjects"]:
-            if not self._data_call("composite"):
+            records = body.get("records") if isinstance(body, dict) else None
+            ids = ",".join(str(r.get("id")) for r in records or [] if isinstance(r, dict))
+            if not self._data_call("composite", ids):
                 return
-            status, payload = self.fake.composite_update(body)
+            held = fake._take_hold("composite", "", body)
+            if held is not None:
+                self._wait_held(held)
+                return
+            status, payload = fake.composite_update(body)
+            fake._release_after_write()
+            fake._run_hooks(fake.after_hooks, "composite", ids)
         elif parts[:2] == ["services", "data"] and len(parts) == 6 and parts[3] == "sobjects":
-            if not self._data_call("sobject"):
+            if not self._data_call("sobject", parts[5]):
                 return
-            status, payload = self.fake.sobject_update(parts[4], parts[5], body)
+            held = fake._take_hold("sobject", parts[5], body)
+            if held is not None:
+                self._wait_held(held)
+                return
+            status, payload = fake.sobject_update(parts[4], parts[5], body)
+            fake._release_after_write()
+            fake._run_hooks(fake.after_hooks, "sobject", parts[5])
         else:
             status, payload = (
                 404,
