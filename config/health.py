@@ -38,6 +38,8 @@ from kombu import Connection
 from engagements.models import PendingPush
 from forecasting.models import ForecastSnapshot
 from salesforce.config import load_config
+from salesforce.describe import current_problems
+from salesforce.models import OrgCheck
 from salesforce.selectors import last_successful_run
 from sow.models import SowDocument
 
@@ -168,6 +170,31 @@ def check_salesforce_sync() -> Result:
     return Result(OK, f"last successful run {_age(at)}", at=at)
 
 
+def check_salesforce_org() -> Result:
+    """What the sync found out about the org: field map problems from the describe, and a full
+    pull or reconciliation that found far fewer opportunities than the app holds open."""
+    config = load_config()
+    if not config.enabled:
+        return Result(NOT_APPLICABLE, "off until credentials are set")
+    checks = {check.kind: check for check in OrgCheck.objects.all()}
+    describe = checks.get(OrgCheck.Kind.DESCRIBE)
+    scope = checks.get(OrgCheck.Kind.SCOPE)
+    found: list[str] = []
+    map_problems = current_problems(describe, config)
+    if map_problems:
+        found.append(f"{len(map_problems)} field map problem(s): the push is stopped")
+    if scope is not None and scope.problems:
+        held = scope.details.get("held_open")
+        seen = scope.details.get("in_scope", scope.details.get("pulled"))
+        found.append(f"the last {scope.details.get('by', 'check')} found {seen} of {held} open opportunities")
+    if found:
+        latest = describe or scope
+        return Result(DEGRADED, "; ".join(found), at=latest.checked_at if latest else None)
+    if describe is None:
+        return Result(OK, "field map not checked yet")
+    return Result(OK, "field map fits the org", at=describe.checked_at)
+
+
 def check_forecast_snapshot() -> Result:
     """The newest weekly snapshot; older than HEALTH_SNAPSHOT_MAX_AGE_DAYS (or none) is degraded."""
 
@@ -202,13 +229,20 @@ CHECKS: list[tuple[str, str, bool, Callable[[], Result]]] = [
     ("broker", "Task broker", True, check_broker),
     ("storage", "File storage", True, check_storage),
     ("salesforce_sync", "Salesforce sync", False, check_salesforce_sync),
+    ("salesforce_org", "Salesforce org checks", False, check_salesforce_org),
     ("forecast_snapshot", "Forecast snapshot", False, check_forecast_snapshot),
     ("salesforce_pushes", "Failed Salesforce pushes", False, check_failed_pushes),
     ("pdf_renders", "Failed SOW PDF renders", False, check_failed_renders),
 ]
 
 # Checks that read the database are not run when it is down (they would only repeat the error).
-_NEEDS_DATABASE = {"salesforce_sync", "forecast_snapshot", "salesforce_pushes", "pdf_renders"}
+_NEEDS_DATABASE = {
+    "salesforce_sync",
+    "salesforce_org",
+    "forecast_snapshot",
+    "salesforce_pushes",
+    "pdf_renders",
+}
 
 
 def _run(name: str, check: Callable[[], Result], *, required: bool) -> Result:

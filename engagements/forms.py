@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from core.fields import SingleLineCharField
+from engagements.limits import em_field_limits
 from engagements.models import Confidence, Opportunity, Risk
 from engagements.services import RATIONALE_MAX_LENGTH
 from people.models import Person
@@ -22,6 +23,13 @@ class EmFieldsForm(forms.Form):
     )
     scoping_issue_link = SingleLineCharField(label="Scoping issue link", required=False, max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The service refuses longer text; saying the limit up front saves a round trip.
+        for name, limit in em_field_limits().items():
+            if name in self.fields:
+                self.fields[name].help_text = f"At most {limit.length:,} characters ({limit.source})."
 
     @classmethod
     def for_opportunity(cls, opportunity: Opportunity, **kwargs: Any) -> EmFieldsForm:

@@ -15,6 +15,7 @@ from core import actions
 from core.types import AnyUser
 from core.validators import clean_single_line
 from engagements import access
+from engagements.limits import check_em_text_length, em_field_limits
 from engagements.models import (
     CONFIDENCE_NEEDS_RATIONALE,
     Confidence,
@@ -127,10 +128,20 @@ def opportunity_update_em_fields(
         errors["em_confidence_rationale"] = [
             ValidationError(f"Keep the rationale under {RATIONALE_MAX_LENGTH} characters.", code="max_length")
         ]
+    external = em_field_limits()
+    too_long = check_em_text_length("em_confidence_rationale", rationale, limits=external, label="rationale")
+    if too_long is not None and "em_confidence_rationale" not in errors:
+        errors["em_confidence_rationale"] = [too_long]
     try:
         link = validate_scoping_link(link)
     except ValidationError as exc:
         errors.update(exc.error_dict)
+    else:
+        too_long = check_em_text_length(
+            "scoping_issue_link", link, limits=external, label="scoping issue link"
+        )
+        if too_long is not None:
+            errors["scoping_issue_link"] = [too_long]
     if errors:
         raise ValidationError(errors)
 

@@ -6,6 +6,7 @@ count and the org's API usage from the `Sforce-Limit-Info` header."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -26,10 +27,13 @@ from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRef
 
 from salesforce.config import AuthFlow, SalesforceConfig, load_config
 from salesforce.errors import (
+    SalesforceApiBudgetReached,
     SalesforceAuthError,
+    SalesforceBadResponse,
     SalesforceNotConfigured,
     SalesforceRateLimited,
     SalesforceRequestError,
+    SalesforceSessionRevoked,
     SalesforceUnavailable,
     SalesforceWriteUncertain,
     backoff_seconds,
@@ -56,11 +60,32 @@ def _error_code(content: Any) -> str:
     return ""
 
 
+_HTML = re.compile(r"^\s*(<!doctype|<html|<\?xml|<head|<body)", re.IGNORECASE)
+
+
+def _is_html(content: Any) -> bool:
+    return isinstance(content, bytes | str) and bool(
+        _HTML.match(content.decode(errors="replace") if isinstance(content, bytes) else content)
+    )
+
+
 def _error_text(content: Any) -> str:
     if isinstance(content, list) and content and isinstance(content[0], dict):
         first = content[0]
         return f"{first.get('errorCode', '')}: {first.get('message', '')}".strip(": ")
+    if _is_html(content):
+        # A maintenance or proxy page: the markup means nothing to the person reading the run.
+        return "a web page instead of an API answer"
     return str(content)[:500]
+
+
+def _unavailable_text(status: int, content: Any) -> str:
+    if _is_html(content):
+        return (
+            f"Salesforce unavailable: it answered {status} with a web page instead of an API answer "
+            "(usually planned maintenance); the sync tries again later."
+        )
+    return f"Salesforce answered {status} {_error_text(content)}"
 
 
 def _tls_problem(config: SalesforceConfig, exc: Exception) -> str:
@@ -147,15 +172,67 @@ class SalesforceClient:
         self.api_calls = 0
         self.token_requests = 0
         self.api_usage: tuple[int, int] | None = None
+        # Set once the org's usage passed SALESFORCE_API_USAGE_SLOW_SHARE: the usage seen then.
+        self.slowed_at: tuple[int, int] | None = None
+        self._last_response: requests.Response | None = None
         self._sf: Salesforce | None = None
 
     # -- bookkeeping -------------------------------------------------------------------------------
     def _count_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if "/services/data/" in urlparse(response.url).path:
             self.api_calls += 1
+            self._last_response = response
             match = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
             if match:
                 self.api_usage = (int(match.group(1)), int(match.group(2)))
+
+    @property
+    def api_usage_share(self) -> float | None:
+        """The share of the org's daily API limit used, as the last answer reported it."""
+        if self.api_usage is None or self.api_usage[1] <= 0:
+            return None
+        return self.api_usage[0] / self.api_usage[1]
+
+    @property
+    def slowed(self) -> bool:
+        return self.slowed_at is not None
+
+    def usage_note(self) -> str:
+        """What the run says when the org's API usage made the sync slow down."""
+        if self.slowed_at is None:
+            return ""
+        used, limit = self.slowed_at
+        return (
+            f"Salesforce API usage reached {used:,} of the org's daily {limit:,} "
+            f"({used / limit:.0%}, above {self.config.api_usage_slow_share:.0%}): the sync slowed down "
+            f"({self.config.api_usage_slow_pause:g} s between calls) and skipped optional work."
+        )
+
+    def _respect_api_budget(self) -> None:
+        """Before a call: stop near the org's daily limit, pause between calls above the slow share."""
+        share = self.api_usage_share
+        if share is None or self.api_usage is None:
+            return
+        used, limit = self.api_usage
+        if share >= self.config.api_usage_stop_share:
+            raise SalesforceApiBudgetReached(
+                f"Stopped before exhausting the org's daily API limit: {used:,} of {limit:,} calls "
+                f"used ({share:.0%}, the sync stops at {self.config.api_usage_stop_share:.0%})."
+            )
+        if share >= self.config.api_usage_slow_share:
+            if self.slowed_at is None:
+                self.slowed_at = (used, limit)
+                logger.warning("Salesforce API usage at %.0f%% of the daily limit; slowing down", share * 100)
+            self.sleep(self.config.api_usage_slow_pause)
+
+    def _not_json(self, exc: ValueError) -> SalesforceBadResponse:
+        response = self._last_response
+        status = response.status_code if response is not None else "?"
+        kind = (response.headers.get("Content-Type") if response is not None else None) or "no content type"
+        return SalesforceBadResponse(
+            f"Salesforce answered {status} with a body that is not JSON ({kind.split(';')[0]}); "
+            "nothing was read from it. A proxy or a maintenance page may be in the way."
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -224,12 +301,16 @@ class SalesforceClient:
         reauthenticated = False
         attempt = 0
         while True:
+            self._respect_api_budget()
             try:
                 return fn(self.sf)
             except SalesforceExpiredSession as exc:
                 if reauthenticated:
-                    raise SalesforceAuthError(
-                        f"Salesforce rejected a fresh session: {_error_text(exc.content)}"
+                    raise SalesforceSessionRevoked(
+                        "Salesforce revoked the session: it refused a new session right after a "
+                        f"fresh login ({_error_text(exc.content)}). An administrator may have revoked "
+                        "the connected app's access or the integration user's sessions; check both, "
+                        "then sync again."
                     ) from exc
                 logger.info("Salesforce session expired; authenticating again")
                 reauthenticated = True
@@ -244,11 +325,13 @@ class SalesforceClient:
                     raise SalesforceRequestError(
                         _error_text(exc.content), code=_error_code(exc.content)
                     ) from exc
-                problem = f"Salesforce answered {exc.status} {_error_text(exc.content)}"
+                problem = _unavailable_text(exc.status, exc.content)
             except requests.exceptions.SSLError as exc:
                 raise SalesforceAuthError(_tls_problem(self.config, exc)) from exc
             except (requests.Timeout, requests.ConnectionError) as exc:
                 problem = f"{exc.__class__.__name__} talking to Salesforce"
+            except (requests.exceptions.JSONDecodeError, json.JSONDecodeError) as exc:  # a 2xx, not JSON
+                raise self._not_json(exc) from exc
             if not retry:
                 raise SalesforceWriteUncertain(problem)
             if attempt >= self.config.http_retries:

@@ -53,6 +53,13 @@ class SalesforceConfig:
     push_max_attempts: int
     lock_ttl_seconds: int
     problems: list[str] = field(default_factory=list)
+    reconcile_chunk_size: int = 200
+    reconcile_interval_hours: float = 24.0
+    pull_shrink_warning_share: float = 0.5
+    describe_max_age_hours: float = 24.0
+    api_usage_slow_share: float = 0.8
+    api_usage_stop_share: float = 0.95
+    api_usage_slow_pause: float = 2.0
 
     @property
     def enabled(self) -> bool:
@@ -169,4 +176,11 @@ def load_config() -> SalesforceConfig:
         push_max_attempts=int(s.SALESFORCE_PUSH_MAX_ATTEMPTS),
         lock_ttl_seconds=int(s.SALESFORCE_LOCK_TTL_SECONDS),
         problems=problems,
+        reconcile_chunk_size=max(1, min(500, int(s.SALESFORCE_RECONCILE_CHUNK_SIZE))),
+        reconcile_interval_hours=float(s.SALESFORCE_RECONCILE_INTERVAL_HOURS),
+        pull_shrink_warning_share=float(s.SALESFORCE_PULL_SHRINK_WARNING_SHARE),
+        describe_max_age_hours=float(s.SALESFORCE_DESCRIBE_MAX_AGE_HOURS),
+        api_usage_slow_share=float(s.SALESFORCE_API_USAGE_SLOW_SHARE),
+        api_usage_stop_share=float(s.SALESFORCE_API_USAGE_STOP_SHARE),
+        api_usage_slow_pause=float(s.SALESFORCE_API_USAGE_SLOW_PAUSE_SECONDS),
     )

@@ -19,12 +19,26 @@ class SalesforceAuthError(SalesforceError):
     """The token request was refused (wrong credentials, unapproved app, bad key): not retried."""
 
 
+class SalesforceSessionRevoked(SalesforceAuthError):
+    """A fresh session was refused again (401 right after re-authenticating): revoked, not expired."""
+
+
 class SalesforceUnavailable(SalesforceError):
     """Timeouts, connection errors and 5xx that outlasted the retries: try again later."""
 
 
+class SalesforceBadResponse(SalesforceUnavailable):
+    """Salesforce (or a proxy in front of it) answered with a body that is not JSON. Not retried
+    within the call: a write may have been applied, so the caller re-reads before sending again."""
+
+
 class SalesforceRateLimited(SalesforceUnavailable):
     """REQUEST_LIMIT_EXCEEDED: the org's API limit is used up; wait longer before trying again."""
+
+
+class SalesforceApiBudgetReached(SalesforceRateLimited):
+    """The org's daily API usage reached SALESFORCE_API_USAGE_STOP_SHARE: the sync stops before
+    exhausting the limit other integrations need, and waits like after a rate limit."""
 
 
 class SalesforceRequestError(SalesforceError):

@@ -183,3 +183,24 @@ class SalesforceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.label} changed in Salesforce by {self.changed_by_name or '?'}"
+
+
+class OrgCheck(models.Model):
+    """What the sync last found out about the org, one row per kind: the field map checked against
+    the Opportunity describe, and how many opportunities the last full pull or reconciliation
+    found in scope. Problems here show on the sync health page and make /health/ degraded."""
+
+    class Kind(models.TextChoices):
+        DESCRIBE = "describe", "Field map against the Opportunity describe"
+        SCOPE = "scope", "Opportunities in scope"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, unique=True)
+    checked_at = models.DateTimeField()
+    problems = models.JSONField(default=list, blank=True)  # sentences a person can act on
+    details = models.JSONField(default=dict, blank=True)  # describe: field metadata; scope: counts
+
+    class Meta:
+        verbose_name = "Salesforce org check"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {len(self.problems)} problem(s)"

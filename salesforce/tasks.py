@@ -7,14 +7,17 @@ import logging
 from celery import Task, shared_task
 from django.contrib.auth import get_user_model
 
+from salesforce.client import SalesforceClient
 from salesforce.config import load_config
-from salesforce.errors import SalesforceNotConfigured, backoff_seconds
+from salesforce.describe import org_describe_refresh, record_refresh_error
+from salesforce.errors import SalesforceError, SalesforceNotConfigured, backoff_seconds
 from salesforce.models import SyncRun
 from salesforce.sync import salesforce_sync_run
 
 logger = logging.getLogger(__name__)
 
 SALESFORCE_SYNC_TASK = "salesforce.tasks.salesforce_sync"
+ORG_CHECK_TASK = "salesforce.tasks.salesforce_org_check"
 # The name the task had when the sync lived in engagements. Migration 0003 renames the beat schedule;
 # a message already queued under this name (a Sync now pressed just before an upgrade) still runs.
 LEGACY_SYNC_TASK = "engagements.tasks.salesforce_sync"
@@ -53,3 +56,19 @@ def salesforce_sync_legacy_name(
     """A message queued under the earlier name: the same run, in this worker (a retry it needs is
     queued under the current name)."""
     return str(salesforce_sync(trigger=trigger, actor_id=actor_id, full=full))
+
+
+@shared_task(name=ORG_CHECK_TASK, ignore_result=True)
+def salesforce_org_check() -> str:
+    """Describe Opportunity now and check the field map against it (Check the org again)."""
+    config = load_config()
+    if not config.enabled:
+        return "off"
+    try:
+        with SalesforceClient(config) as client:
+            check = org_describe_refresh(client)
+    except SalesforceError as exc:
+        logger.warning("Salesforce org check failed: %s", exc)
+        record_refresh_error(str(exc))
+        return "failed"
+    return "problems" if check.problems else "ok"

@@ -1,4 +1,4 @@
-"""Thin views: resolving a sync conflict from the opportunity page, and Sync now."""
+"""Thin views: resolving a sync conflict from the opportunity page, Sync now and Check the org."""
 
 from __future__ import annotations
 
@@ -53,4 +53,17 @@ def sync_now(request: HtmxHttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Salesforce sync started; its run appears below when it finishes.")
+    return HttpResponseRedirect(back)
+
+
+@require_POST
+def org_check(request: HtmxHttpRequest) -> HttpResponse:
+    access.can_run_salesforce_sync.require(request.user)
+    back = safe_next_url(request, reverse("admin:salesforce_syncrun_health"))
+    try:
+        services.salesforce_org_check_request(actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Checking the org's Opportunity fields; the result appears below.")
     return HttpResponseRedirect(back)

@@ -19,6 +19,7 @@ from salesforce.errors import SalesforceNotConfigured
 from salesforce.mapping import soql_datetime
 from salesforce.models import SyncConflict, SyncCursor, SyncRun
 from salesforce.sync import salesforce_sync_run, sync_lock_acquire, sync_lock_release
+from salesforce.tasks import salesforce_org_check
 from tests.engagements.factories import OpportunityFactory
 from tests.fakes.fake_salesforce import now as sf_now
 
@@ -497,6 +498,7 @@ def test_rate_limit_pauses_the_sync_with_a_longer_backoff(fake_sf, em, settings)
 
 def test_permanent_error_marks_the_push_failed_with_the_message(synced, em, login):
     fake, opp = synced
+    salesforce_org_check()  # the daily describe saw Green; an administrator removed it since
     fake.picklists["EM_Confidence__c"] = {"Grey", "Red", "Amber"}  # no Green in this org
     edit(em, opp, em_confidence="Green", em_confidence_rationale="Signed")
     run = sync()

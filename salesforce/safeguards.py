@@ -1,0 +1,77 @@
+"""What a run does around the pull and the push to stay safe against a real org: the full-pull
+size check and the reconciliation (when due, or asked for) after the pull; the field-map check
+before the push; and the run's notes about them and about the org's API usage."""
+
+from __future__ import annotations
+
+import logging
+
+from salesforce.client import SalesforceClient
+from salesforce.describe import SalesforceFieldMapMismatch, push_blocker
+from salesforce.errors import SalesforceError, SalesforceRequestError, SalesforceSessionRevoked
+from salesforce.pull import PullResult
+from salesforce.reconcile import (
+    check_full_pull,
+    first_pull_baseline,
+    held_open_count,
+    reconcile,
+    reconcile_due,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def before_pull(*, full: bool) -> int:
+    """What a full pull is measured against: the synced opportunities held, not removed."""
+    return held_open_count() if full else 0
+
+
+def after_pull(
+    client: SalesforceClient, *, full: bool, reconcile_requested: bool, pulled: PullResult, held: int
+) -> list[str]:
+    """Check a full pull's size, then reconcile when asked or due (skipped while the org's API
+    usage is high); the notes for the run. Reconciliation's removals count as the run's removed."""
+    notes: list[str] = []
+    if full:
+        warning = check_full_pull(config=client.config, pulled=pulled.pulled, held=held)
+        if warning:
+            notes.append(f"Warning: {warning}")
+    if not (reconcile_requested or full or reconcile_due(client.config)):
+        return notes
+    if not (reconcile_requested or full) and first_pull_baseline():
+        return notes  # the first pull read everything in scope: reconciled as of now
+    if client.slowed:
+        notes.append("Reconciliation skipped while the org's API usage is high; it runs when usage falls.")
+        return notes
+    try:
+        result = reconcile(client)
+    except SalesforceRequestError as exc:  # e.g. a condition Salesforce refuses
+        notes.append(f"Reconciliation failed: {exc}")
+        return notes
+    pulled.removed += result.removed_total
+    notes.append(f"Warning: {result.warning}" if result.warning else result.note())
+    return notes
+
+
+def push_guard(client: SalesforceClient) -> SalesforceError | None:
+    """The error that stops the whole push (the field map does not fit the org), else None."""
+    try:
+        return push_blocker(client)
+    except SalesforceRequestError as exc:
+        return SalesforceFieldMapMismatch(
+            f"Nothing was pushed: Salesforce refused the Opportunity describe ({exc})."
+        )
+    except SalesforceError as exc:  # unavailable, rate-limited: the push would fail the same way
+        return exc
+
+
+def stop_note(stage: str, stopped: SalesforceError) -> str:
+    """How the run says what stopped it: these errors say it themselves."""
+    if isinstance(stopped, SalesforceSessionRevoked | SalesforceFieldMapMismatch):
+        return str(stopped)
+    return f"The {stage} stopped: {stopped}"
+
+
+def usage_notes(client: SalesforceClient | None) -> list[str]:
+    note = client.usage_note() if client is not None else ""
+    return [note] if note else []
