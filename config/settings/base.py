@@ -236,8 +236,13 @@ SALESFORCE_HTTP_RETRIES = env.int("SALESFORCE_HTTP_RETRIES", default=3)
 # A push waits in the same run for retries due within this many seconds; later ones wait for a run.
 SALESFORCE_PUSH_RETRY_WAIT_SECONDS = env.float("SALESFORCE_PUSH_RETRY_WAIT_SECONDS", default=30.0)
 SALESFORCE_PUSH_MAX_ATTEMPTS = env.int("SALESFORCE_PUSH_MAX_ATTEMPTS", default=10)
-# A run holds the sync lock at most this long (a crashed worker's lock expires).
+# A run may last at most this long (the sync task's time limits come from it).
 SALESFORCE_LOCK_TTL_SECONDS = env.int("SALESFORCE_LOCK_TTL_SECONDS", default=3600)
+# The sync lock is a lease of this many seconds, renewed as the run works (on every API answer): a run
+# whose worker died is closed as interrupted by the next run once the lease runs out.
+SALESFORCE_LOCK_LEASE_SECONDS = env.int("SALESFORCE_LOCK_LEASE_SECONDS", default=120)
+# Values the push sent are kept this long to recognise the app's own late writes in Salesforce.
+SALESFORCE_SENT_VALUES_KEEP_DAYS = env.int("SALESFORCE_SENT_VALUES_KEEP_DAYS", default=14)
 # --- end Salesforce sync ---------------------------------------------------------------------------
 
 # SOWs: margin target (percent) for categories without their own target in the admin, and the
