@@ -16,7 +16,7 @@ from engagements.models import Opportunity, PendingPush
 from salesforce import access
 from salesforce.config import SalesforceConfig, load_config
 from salesforce.describe import current_problems
-from salesforce.models import OrgCheck, SyncConflict, SyncCursor, SyncRun
+from salesforce.models import OrgCheck, SalesforceChange, SyncConflict, SyncCursor, SyncRun
 from salesforce.pull import CURSOR_NAME, pull_query
 from salesforce.schedule import SCHEDULE_NAME
 
@@ -181,3 +181,8 @@ def conflict_for_user(*, user: AnyUser, pk: int) -> SyncConflict:
     if conflict is None or not access.can_view_sync_conflicts(user, conflict.opportunity):
         raise Http404("No such conflict.")
     return conflict
+
+
+def salesforce_changes(*, opportunity: Opportunity, limit: int = 10) -> list[SalesforceChange]:
+    """The latest values the pull took in for this opportunity, with who changed them in Salesforce."""
+    return list(SalesforceChange.objects.filter(opportunity=opportunity)[:limit])
