@@ -40,6 +40,11 @@ class Account(TimeStampedModel):
     region = models.ForeignKey(
         Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
     )
+    # The contracting party as it signs a SOW (kept here, not synced from Salesforce).
+    legal_name = models.CharField(
+        "legal name", max_length=255, blank=True, help_text="As on contracts; the account name when blank."
+    )
+    address = models.TextField("registered address", blank=True, help_text="One line per line.")
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -48,6 +53,10 @@ class Account(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def contracting_name(self) -> str:
+        return self.legal_name or self.name
 
 
 class Opportunity(TimeStampedModel):

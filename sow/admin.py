@@ -18,7 +18,14 @@ from core.exceptions import Conflict
 from core.history import HistoryAdmin
 from sow import access, selectors, services
 from sow.forms import DecisionForm
-from sow.models import ApprovalQueueItem, MarginTarget, SowStatus, SowTemplate, SowVersion
+from sow.models import (
+    ApprovalQueueItem,
+    MarginTarget,
+    SowStatus,
+    SowTemplate,
+    SowVersion,
+    SupplierEntity,
+)
 
 
 @admin.register(SowTemplate)
@@ -30,6 +37,20 @@ class SowTemplateAdmin(HistoryAdmin):
 @admin.register(MarginTarget)
 class MarginTargetAdmin(admin.ModelAdmin[MarginTarget]):
     list_display = ["category", "target_percent"]
+
+
+@admin.register(SupplierEntity)
+class SupplierEntityAdmin(HistoryAdmin):
+    """Who contracts SOWs: the default entity and any region's own, read by every PDF."""
+
+    history_revert = True
+    list_display = ["legal_name", "region", "agreement_title", "agreement_reference", "updated_at"]
+    list_select_related = ["region"]
+    fieldsets = [
+        (None, {"fields": ["region", "legal_name", "address"]}),
+        ("Agreement", {"fields": ["agreement_title", "agreement_reference"]}),
+        ("Signature block", {"fields": ["signatory_name", "signatory_title"]}),
+    ]
 
 
 @admin.register(ApprovalQueueItem)

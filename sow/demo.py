@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from scoping.models import OfferingCategory, ScopingIssue
 from sow import services
-from sow.models import MarginTarget, PricingType, Sow, SowTemplate
+from sow.models import MarginTarget, PricingType, Sow, SowTemplate, SupplierEntity
 
 COMMON = {
     "assumptions": "- The customer provides access to systems and people within five working days of kickoff.\n"
@@ -45,6 +45,14 @@ def seed_templates() -> None:
         )
     for category, target in ((OfferingCategory.TRAINING, "45"), (OfferingCategory.EXPERT_SERVICES, "40")):
         MarginTarget.objects.get_or_create(category=category, defaults={"target_percent": Decimal(target)})
+    if not SupplierEntity.objects.filter(region__isnull=True).exists():
+        SupplierEntity.objects.create(
+            legal_name="Pipeline Software Ltd",
+            address="1 Harbour Exchange Square\nLondon E14 9GE\nUnited Kingdom",
+            agreement_reference="MSA-2026-001",
+            signatory_name="Morgan Lee",
+            signatory_title="Vice President, Professional Services",
+        )
 
 
 def seed_sows() -> int:

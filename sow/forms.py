@@ -24,6 +24,12 @@ class SectionsForm(forms.Form):
     expiry_date = forms.DateField(
         label="Offer expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    effective_date = forms.DateField(
+        label="Effective date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: the SOW takes effect when both parties have signed.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

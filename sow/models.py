@@ -6,13 +6,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
 from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
-from people.models import Person
+from people.models import Person, Region
 from scoping.models import DeliveryRole, Estimate, EstimateLine, OfferingCategory, ScopingIssue
 
 
@@ -30,7 +31,7 @@ def document_path(instance: models.Model, filename: str) -> str:
 class PricingType(models.TextChoices):
     FIXED_FEE = "fixed_fee", "Fixed fee"
     TIME_AND_MATERIALS = "time_materials", "Time and materials"
-    SKU = "sku", "SKU"
+    SKU = "sku", "Packaged service"
 
 
 # Section fields of a SOW version, in document order, with the label used on pages and in the PDF.
@@ -97,6 +98,45 @@ class MarginTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.target_percent} %"
+
+
+class SupplierEntity(TimeStampedModel):
+    """The legal entity that contracts and signs SOWs, with its address and the agreement the SOWs
+    come under: one default (no region) and, where a region contracts through its own entity, one for
+    that region. Kept by administrators in the admin; every PDF reads it when rendered."""
+
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank for the default entity; set for a region that contracts through its own.",
+    )
+    legal_name = models.CharField("legal entity", max_length=255)
+    address = models.TextField(help_text="Registered address, one line per line.")
+    agreement_title = models.CharField(max_length=100, default="Master Services Agreement")
+    agreement_reference = models.CharField(
+        "agreement reference (MSA)",
+        max_length=100,
+        help_text="The master agreement every SOW of this entity is made under.",
+    )
+    signatory_name = models.CharField(max_length=200, blank=True, help_text="Printed under its signature.")
+    signatory_title = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["region__code"]
+        verbose_name = "supplier legal entity"
+        verbose_name_plural = "supplier legal entities"
+        constraints = [
+            # One default entity, and at most one per region.
+            models.UniqueConstraint(Coalesce("region", 0), name="supplierentity_one_per_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.region.code if self.region else 'default'})"
 
 
 class Sow(TimeStampedModel):
@@ -176,6 +216,9 @@ class SowVersion(TimeStampedModel):
     total = MoneyField()
     currency = CurrencyField()
     expiry_date = models.DateField(null=True, blank=True)
+    effective_date = models.DateField(
+        null=True, blank=True, help_text="When the SOW takes effect; blank: on signature by both parties."
+    )
     below_target_justification = models.TextField(blank=True)
 
     submitted_at = models.DateTimeField(null=True, blank=True)

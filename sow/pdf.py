@@ -19,8 +19,9 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from sow.margin import version_margin
-from sow.models import SECTIONS, CostLine, SowDocument, SowVersion
+from scoping import calculator
+from sow.models import SECTIONS, SowDocument, SowVersion
+from sow.selectors import supplier_for
 
 
 class BlockedResource(ValueError):
@@ -57,22 +58,39 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def document_html(version: SowVersion, *, draft: bool) -> str:
+    """The customer-facing document: the parties (supplier entity and the customer's legal name and
+    address), the engagement by its opportunity's name, the filled sections only, the priced lines
+    adding up to the total, and a signature block for both parties. Costs and margins stay out."""
     sow = version.sow
     opportunity = sow.opportunity
-    cost_lines = list(CostLine.objects.filter(cost_estimate__sow_version=version).select_related("person"))
-    sections = [(label, getattr(version, name)) for name, label in SECTIONS]
+    account = opportunity.account
+    estimate = version.estimate
+    filled = ((label, getattr(version, name) or "") for name, label in SECTIONS)
+    sections = [(label, text) for label, text in filled if text.strip()]
+    estimate_lines = list(estimate.lines.all())
+    totals = calculator.compute(
+        estimate_lines,
+        contingency_percent=estimate.contingency_percent,
+        expenses=estimate.expenses,
+        discount=estimate.discount,
+    )
     return render_to_string(
         settings.SOW_PDF_TEMPLATE,
         {
             "version": version,
             "sow": sow,
-            "customer": opportunity.account.name,
+            "reference": f"{sow.reference} {version.label}",
+            "engagement": opportunity.name,
+            "customer": account.contracting_name,
+            "customer_address": account.address,
+            "supplier": supplier_for(version),
             "opportunity": opportunity,
             "sections": sections,
             "draft": draft,
-            "estimate_lines": list(version.estimate.lines.all()),
-            "cost_lines": cost_lines,
-            "margin": version_margin(version),
+            "estimate_lines": estimate_lines,
+            "contingency": totals.contingency,
+            "expenses": totals.expenses,
+            "discount": totals.discount,
         },
     )
 
@@ -93,7 +111,7 @@ def render_document(document_id: int) -> SowDocument:
     """
     document = SowDocument.objects.select_related("sow_version__sow").get(pk=document_id)
     version = SowVersion.objects.select_related(
-        "sow", "sow__opportunity", "sow__opportunity__account", "author"
+        "sow", "sow__opportunity", "sow__opportunity__account", "author", "estimate"
     ).get(pk=document.sow_version_id)
     try:
         html = document_html(version, draft=document.kind == SowDocument.Kind.DRAFT)

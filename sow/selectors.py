@@ -6,12 +6,22 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from core.types import AnyUser
 from sow import access, margin
-from sow.models import SECTIONS, Approval, CostLine, MarginTarget, Sow, SowDocument, SowStatus, SowVersion
+from sow.models import (
+    SECTIONS,
+    Approval,
+    CostLine,
+    MarginTarget,
+    Sow,
+    SowDocument,
+    SowStatus,
+    SowVersion,
+    SupplierEntity,
+)
 
 
 def sows_for_user(user: AnyUser) -> QuerySet[Sow]:
@@ -165,3 +175,12 @@ def version_diff(old: SowVersion, new: SowVersion) -> list[SectionDiff]:
                 lines.append((marker, text))
         result.append(SectionDiff(label, before != after, lines))
     return result
+
+
+def supplier_for(version: SowVersion) -> SupplierEntity | None:
+    """The entity that contracts the version: its opportunity's region's own, else the default."""
+    region_id = version.sow.opportunity.region_id
+    entities = SupplierEntity.objects.filter(region__isnull=True)
+    if region_id is not None:
+        entities = SupplierEntity.objects.filter(region_id=region_id) | entities
+    return entities.order_by(F("region_id").asc(nulls_last=True)).first()

@@ -144,6 +144,7 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         recommendation=version.recommendation,
         pricing_type=version.pricing_type,
         expiry_date=version.expiry_date,
+        effective_date=version.effective_date,
         version=version.version,
     )
     form = SectionsForm(request.POST or None, initial=initial)
@@ -157,6 +158,7 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 expected_version=data["version"],
                 pricing_type=data["pricing_type"],
                 expiry_date=data["expiry_date"],
+                effective_date=data["effective_date"],
                 recommendation=data["recommendation"],
                 **sections,
             )

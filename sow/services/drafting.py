@@ -143,9 +143,11 @@ def sow_update_sections(
     expected_version: int,
     pricing_type: str,
     expiry_date: dt.date | None,
+    effective_date: dt.date | None = None,
     **sections: str,
 ) -> SowVersion:
-    """Edit a draft's sections (Markdown) and commercial terms; approved versions are frozen."""
+    """Edit a draft's sections (Markdown) and commercial terms (pricing, expiry, the effective date:
+    blank for "on signature by both parties"); approved versions are frozen."""
     access.can_edit.require(actor, version.sow)
     require_status(version, SowStatus.DRAFT, action="edited (revise it to make changes)")
     unknown = set(sections) - set(SECTION_FIELDS)
@@ -165,4 +167,5 @@ def sow_update_sections(
         setattr(fresh, name, (value or "").strip())
     fresh.pricing_type = pricing_type
     fresh.expiry_date = expiry_date
+    fresh.effective_date = effective_date
     return actions.save(fresh, actor=actor, action="edited the SOW", before=before)

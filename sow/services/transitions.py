@@ -236,6 +236,7 @@ def sow_revise(*, actor: User, version: SowVersion, expected_version: int) -> So
         total=version.total,
         currency=version.currency,
         expiry_date=version.expiry_date,
+        effective_date=version.effective_date,
         **{name: getattr(version, name) for name in SECTION_FIELDS},
     )
     # One entry tells the revision: the new version, drafted from this one with its costs.
