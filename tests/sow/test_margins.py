@@ -66,7 +66,9 @@ def test_every_priced_line_gets_a_cost_line_at_cost(mixed_draft):
     assert {line.estimate_line_id for line in lines if line.estimate_line_id} == {p.pk for p in priced}
     by_kind = {(line.kind, line.description): line for line in lines}
     rates = {r.name: r.cost_rate for r in DeliveryRole.objects.all()}
-    assert by_kind[("role", "Custom Migration: Assessment")].cost == Decimal("20") * rates["Technical Architect"]
+    assert (
+        by_kind[("role", "Custom Migration: Assessment")].cost == Decimal("20") * rates["Technical Architect"]
+    )
     assert by_kind[("role", "Custom Migration: Execution")].cost == Decimal("100") * rates["Engineer"]
     sku = next(line for line in lines if line.description.startswith("Delivery of"))
     assert sku.cost == Decimal("60") * rates["Senior Engineer"]
@@ -170,11 +172,17 @@ def test_a_delivery_role_cost_line_is_chosen_from_the_rate_card(em, draft):
     assert f'<option value="{engineer.pk}">Engineer (100.00/h cost)</option>' in page
     assert f'value="{eur.pk}"' not in page
     url = reverse("sow:cost_add", args=[draft.pk])
-    response = client.post(url, {"kind": "role", "description": "Extra", "delivery_role": eur.pk, "hours": "4"})
+    response = client.post(
+        url, {"kind": "role", "description": "Extra", "delivery_role": eur.pk, "hours": "4"}
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
-    response = client.post(url, {"kind": "role", "description": "Typed", "role_name": "Astronaut", "hours": "4"})
+    response = client.post(
+        url, {"kind": "role", "description": "Typed", "role_name": "Astronaut", "hours": "4"}
+    )
     assert "Choose a delivery role from the rate card." in response.content.decode()
-    response = client.post(url, {"kind": "role", "description": "Extra", "delivery_role": engineer.pk, "hours": "4"})
+    response = client.post(
+        url, {"kind": "role", "description": "Extra", "delivery_role": engineer.pk, "hours": "4"}
+    )
     assert response.status_code == 302
     line = CostLine.objects.get(cost_estimate__sow_version=draft, description="Extra")
     assert (line.delivery_role, line.role_name, line.cost_rate) == (engineer, "Engineer", Decimal("100.00"))
