@@ -82,14 +82,14 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     trend = figures.trend(quarter, board.overall.plan, book, snapshots)
     closing = board.closing
     for breakdown in board.by_region:
-        breakdown.links = {  # type: ignore[attr-defined]
+        breakdown.links = {  # type: ignore[attr-defined]  # for the template
             key: _drill_url(
                 quarter, week, key, region=breakdown.key, scope="" if breakdown.key else "no_region"
             )
             for key in figures.METRICS
         }
     for breakdown in board.by_em:
-        breakdown.links = {  # type: ignore[attr-defined]
+        breakdown.links = {  # type: ignore[attr-defined]  # for the template
             key: _drill_url(quarter, week, key, em=breakdown.key, scope="" if breakdown.key else "unassigned")
             for key in figures.METRICS
         }

@@ -139,7 +139,7 @@ class _SalesforceAdapter(HTTPAdapter):
         self.ca_bundle = ca_bundle
         self.timeout = timeout
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # passes every keyword on
         if self.ca_bundle:
             kwargs["verify"] = self.ca_bundle
         if kwargs.get("timeout") is None:

@@ -85,7 +85,7 @@ def _take_salesforce_value(*, actor: User, conflict: SyncConflict, opportunity_i
             to_confidence=opportunity.em_confidence,
             rationale=opportunity.em_confidence_rationale,
         )
-    opportunity._change_reason = "Sync conflict: took the Salesforce value"  # type: ignore[attr-defined]
+    opportunity._change_reason = "Sync conflict: took the Salesforce value"  # type: ignore[attr-defined]  # read by django-simple-history
     actions.save(
         opportunity, actor=actor, action="took Salesforce's value in a sync conflict", before=snapshot
     )

@@ -922,7 +922,7 @@ class FakeSalesforce:
             for name, descending, nulls_last in reversed(query.order_by):
                 present = [r for r in rows if self._get(r, name) is not None]
                 missing = [r for r in rows if self._get(r, name) is None]
-                present.sort(key=lambda r, n=name: _sort_key(self._get(r, n)), reverse=descending)
+                present.sort(key=lambda r: _sort_key(self._get(r, name)), reverse=descending)
                 rows = present + missing if nulls_last else missing + present
             if query.limit is not None:
                 rows = rows[: query.limit]

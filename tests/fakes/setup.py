@@ -7,6 +7,7 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -89,10 +90,10 @@ class FakeOrg:
         )
 
 
-def start_fake_org(**kwargs: object) -> FakeOrg:
+def start_fake_org(**kwargs: Any) -> FakeOrg:
     directory = Path(tempfile.mkdtemp(prefix="fake-salesforce-keys-"))
     key_path, certificate = make_jwt_key(directory)
-    fake = FakeSalesforce(**kwargs).start()  # type: ignore[arg-type]
+    fake = FakeSalesforce(**kwargs).start()
     org = FakeOrg(fake=fake, private_key_file=key_path, certificate=certificate)
     org.configure()
     return org

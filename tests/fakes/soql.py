@@ -218,7 +218,7 @@ class _Parser:
     def query(self) -> Query:
         self.expect_kw("SELECT")
         fields = [self.ident()]
-        while self.peek() is not None and self.peek().kind == "punct" and self.peek().value == ",":  # type: ignore[union-attr]
+        while (ahead := self.peek()) is not None and ahead.kind == "punct" and ahead.value == ",":
             self.next()
             fields.append(self.ident())
         self.expect_kw("FROM")
@@ -250,8 +250,8 @@ class _Parser:
             if token.kind != "number":
                 raise SoqlError("LIMIT needs a number")
             query.limit = int(token.value)
-        if self.peek() is not None:
-            raise SoqlError(f"unexpected {self.peek().text!r}")  # type: ignore[union-attr]
+        if (extra := self.peek()) is not None:
+            raise SoqlError(f"unexpected {extra.text!r}")
         query.where_fields = self.where_fields
         return query
 

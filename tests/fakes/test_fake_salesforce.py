@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -82,7 +83,7 @@ def test_soql_tokens_cover_literals():
 
 
 def test_soql_where_order_and_limit():
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"Name": "b", "Amount": Decimal(5), "Stage": "Won"},
         {"Name": "A", "Amount": Decimal(7), "Stage": "Open"},
         {"Name": "c", "Amount": None, "Stage": "Open"},
@@ -92,6 +93,7 @@ def test_soql_where_order_and_limit():
         "ORDER BY Name DESC LIMIT 2",
         lambda record, name: record.get(name),
     )
+    assert query.where is not None
     matching = [r["Name"] for r in rows if query.where(r)]
     assert matching == ["b", "A", "c"]
     assert query.order_by == [("Name", True, True)] and query.limit == 2

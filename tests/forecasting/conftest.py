@@ -109,7 +109,7 @@ def book(db, em, other_em, region_amer, region_emea):
     }
 
 
-def opp(book, key) -> Opportunity:
+def opp(book: dict[str, Opportunity], key: str) -> Opportunity:
     return book[key]
 
 

@@ -81,6 +81,7 @@ def test_weekly_schedule_exists_monday_0600(db, settings):
 
     task = PeriodicTask.objects.get(name="Weekly forecast snapshot")
     assert task.task == "forecasting.tasks.take_weekly_snapshot"
+    assert task.crontab is not None
     assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("0", "6", "1")
 
 

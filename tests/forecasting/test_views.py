@@ -54,7 +54,7 @@ def test_access(people, page, role, expected):
     response = client.get(url)
     assert response.status_code == expected
     if expected == 302:
-        assert response.url.startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("login"))
 
 
 def test_dashboard_shows_figures_and_drill_links_match(people, book):

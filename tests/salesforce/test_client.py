@@ -1,6 +1,8 @@
 """The connection: each OAuth flow against the fake org's token endpoint, re-authentication on an
 expired session, retries, and the configuration that keeps the sync off until it is complete."""
 
+from typing import Any
+
 import pytest
 
 from salesforce.client import SalesforceClient
@@ -15,7 +17,7 @@ from salesforce.errors import (
 QUERY = "SELECT Id, Name FROM Opportunity ORDER BY Id"
 
 
-def _query_all(client: SalesforceClient) -> list[dict]:
+def _query_all(client: SalesforceClient) -> list[dict[str, Any]]:
     return [record for page in client.query_pages(QUERY) for record in page]
 
 

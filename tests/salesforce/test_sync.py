@@ -176,7 +176,8 @@ def test_incremental_pull_reads_from_the_watermark_with_an_overlap(fake_sf, sett
         "006000000000002AAA": "Contracting",
         "006000000000003AAA": "Discovery",
     }
-    assert SyncCursor.objects.get().watermark > t0
+    watermark = SyncCursor.objects.get().watermark
+    assert watermark is not None and watermark > t0
     full = sync(full=True)
     assert "SystemModstamp" not in fake_sf.queries[-1].split("WHERE", 1)[1].split("ORDER BY")[0]
     assert full.updated == 1
@@ -418,7 +419,7 @@ def _sync_until_done(max_runs=5):
             *SyncCursor.objects.exclude(paused_until=None).values_list("paused_until", flat=True),
         ]
         if waits:
-            wait = (max(waits) - timezone.now()).total_seconds()
+            wait = (max(w for w in waits if w is not None) - timezone.now()).total_seconds()
             if wait > 0:
                 time.sleep(min(wait + 0.01, 1))
     return runs
@@ -434,7 +435,7 @@ FAULTS = {
         kinds={"composite"},
     ),
     "timeout": lambda fake, settings: (
-        setattr(settings, "SALESFORCE_TIMEOUT_SECONDS", 0.3),
+        setattr(settings, "SALESFORCE_TIMEOUT_SECONDS", 0.3),  # type: ignore[func-returns-value]  # the tuple only orders the two calls
         fake.slow_down(1.0, calls=1, kinds={"composite"}),
     ),
     "rate_limit": lambda fake, settings: fake.fail_next(
@@ -487,8 +488,10 @@ def test_rate_limit_pauses_the_sync_with_a_longer_backoff(fake_sf, em, settings)
     )
     sync()
     cursor = SyncCursor.objects.get()
+    assert cursor.paused_until is not None
     assert cursor.paused_until > timezone.now() + dt.timedelta(minutes=4)
     push = PendingPush.objects.first()
+    assert push is not None and push.next_attempt_at is not None
     assert push.next_attempt_at > timezone.now() + dt.timedelta(minutes=4)
     calls_before = fake_sf.api_calls
     skipped = sync()

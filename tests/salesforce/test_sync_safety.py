@@ -23,7 +23,7 @@ from engagements.models import Opportunity, PendingPush
 from salesforce import conflicts
 from salesforce.models import SalesforceChange, SentValue, SyncConflict, SyncRun
 from salesforce.sync import salesforce_sync_run
-from tests.fakes.fake_salesforce import INTEGRATION_USER_ID
+from tests.fakes.fake_salesforce import INTEGRATION_USER_ID, FakeSalesforce
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def edit(actor, opportunity, **values):
     )
 
 
-def writes(fake) -> int:
+def writes(fake: FakeSalesforce) -> int:
     return fake.calls["composite"] + fake.calls["sobject"]
 
 
