@@ -45,7 +45,7 @@ lint: install
 	.venv/bin/djlint templates --lint
 
 typecheck: install
-	.venv/bin/mypy core people engagements salesforce scoping sow staffing forecasting config
+	.venv/bin/mypy core people engagements salesforce scoping sow staffing forecasting config tests
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
