@@ -185,6 +185,12 @@ class SalesforceClient:
             match = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
             if match:
                 self.api_usage = (int(match.group(1)), int(match.group(2)))
+                share = self.api_usage_share
+                if self.slowed_at is None and share is not None and share >= self.config.api_usage_slow_share:
+                    self.slowed_at = self.api_usage
+                    logger.warning(
+                        "Salesforce API usage at %.0f%% of the daily limit; slowing down", share * 100
+                    )
 
     @property
     def api_usage_share(self) -> float | None:
@@ -220,9 +226,6 @@ class SalesforceClient:
                 f"used ({share:.0%}, the sync stops at {self.config.api_usage_stop_share:.0%})."
             )
         if share >= self.config.api_usage_slow_share:
-            if self.slowed_at is None:
-                self.slowed_at = (used, limit)
-                logger.warning("Salesforce API usage at %.0f%% of the daily limit; slowing down", share * 100)
             self.sleep(self.config.api_usage_slow_pause)
 
     def _not_json(self, exc: ValueError) -> SalesforceBadResponse:

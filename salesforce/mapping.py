@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from engagements.models import Confidence, Opportunity
 from salesforce.config import EM_FIELD_KEYS, SalesforceConfig
+from salesforce.ids import to_18
 
 SOBJECT = "Opportunity"
 
@@ -194,7 +195,7 @@ def parse_record(config: SalesforceConfig, record: dict[str, Any]) -> PulledOppo
     if close_date is None:
         commercial.pop("close_date")
     em = {
-        "engagement_manager": str(record.get(fm["engagement_manager"]) or ""),
+        "engagement_manager": to_18(str(record.get(fm["engagement_manager"]) or "")),
         "em_confidence": str(record.get(fm["em_confidence"]) or Confidence.GREY),
         "em_confidence_rationale": str(record.get(fm["em_confidence_rationale"]) or ""),
         "scoping_issue_link": str(record.get(fm["scoping_issue_link"]) or ""),
@@ -221,7 +222,7 @@ def local_em_value(opportunity: Opportunity, key: str) -> str:
         em = opportunity.engagement_manager
         if em is None:
             return ""
-        return em.salesforce_user_id or f"person:{em.pk}"
+        return to_18(em.salesforce_user_id) if em.salesforce_user_id else f"person:{em.pk}"
     return str(getattr(opportunity, key) or "")
 
 
@@ -229,5 +230,5 @@ def salesforce_value(opportunity: Opportunity, key: str) -> str | None:
     """What a push sends for an EM field (None clears it in Salesforce)."""
     if key == "engagement_manager":
         em = opportunity.engagement_manager
-        return (em.salesforce_user_id or None) if em is not None else None
+        return (to_18(em.salesforce_user_id) or None) if em is not None else None
     return str(getattr(opportunity, key) or "") or None

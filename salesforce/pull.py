@@ -20,11 +20,19 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from engagements.models import Account, Confidence, ConfidenceEvent, Opportunity, PendingPush
+from engagements.models import (
+    Account,
+    Confidence,
+    ConfidenceEvent,
+    Opportunity,
+    PendingPush,
+    RemovalReason,
+)
 from engagements.services import validate_scoping_link
 from people.models import Person
 from salesforce.client import SalesforceClient
 from salesforce.config import EM_FIELD_KEYS, SalesforceConfig
+from salesforce.ids import id_forms, id_key
 from salesforce.mapping import (
     COMMERCIAL_FIELDS,
     PulledOpportunity,
@@ -47,6 +55,7 @@ DATA_FIELDS = [
     "account",
     "region",
     "removed_in_salesforce_at",
+    "removed_in_salesforce_reason",
     "engagement_manager",
     "em_confidence",
     "em_confidence_rationale",
@@ -109,7 +118,8 @@ class _People:
     """Person lookups for one page: by pk (local EMs), Salesforce user id and email."""
 
     def __init__(self, pulled: list[PulledOpportunity], opportunities: list[Opportunity]) -> None:
-        user_ids = {p.em["engagement_manager"] for p in pulled if p.em["engagement_manager"]}
+        # A person's Salesforce user id may be stored in its 15- or 18-character form.
+        user_ids = {form for p in pulled for form in id_forms(p.em["engagement_manager"]) if form}
         emails = {p.em_email for p in pulled if p.em_email}
         pks = {o.engagement_manager_id for o in opportunities if o.engagement_manager_id}
         query = Q(pk__in=pks) | Q(salesforce_user_id__in=user_ids)
@@ -117,7 +127,7 @@ class _People:
             query |= Q(email__iexact=email)
         people = list(Person.objects.filter(query)) if (user_ids or emails or pks) else []
         self.by_pk = {p.pk: p for p in people}
-        self.by_user_id = {p.salesforce_user_id: p for p in people if p.salesforce_user_id}
+        self.by_user_id = {id_key(p.salesforce_user_id): p for p in people if p.salesforce_user_id}
         self.by_email = {p.email.lower(): p for p in people}
         self.learned: list[Person] = []
 
@@ -125,12 +135,12 @@ class _People:
         """The Person for a Salesforce user id, else by email (remembering the id for next time)."""
         if not user_id:
             return None
-        person = self.by_user_id.get(user_id)
+        person = self.by_user_id.get(id_key(user_id))
         if person is None and email:
             person = self.by_email.get(email)
             if person is not None and not person.salesforce_user_id:
                 person.salesforce_user_id = user_id
-                self.by_user_id[user_id] = person
+                self.by_user_id[id_key(user_id)] = person
                 self.learned.append(person)
         return person
 
@@ -459,9 +469,11 @@ def _merge_one(
     "bookkeeping" when only the modstamp or the Salesforce base values did, else None."""
     loaded_base = dict(opportunity.salesforce_em_values or {})
     if item.is_deleted:
-        if opportunity.removed_in_salesforce_at is not None:
+        if opportunity.removed_in_salesforce_reason == RemovalReason.DELETED:
             return None
-        opportunity.removed_in_salesforce_at = now
+        if opportunity.removed_in_salesforce_at is None:
+            opportunity.removed_in_salesforce_at = now
+        opportunity.removed_in_salesforce_reason = RemovalReason.DELETED
         opportunity.sf_last_modified = item.modstamp
         opportunity.last_synced_at = now
         result.removed += 1
@@ -481,7 +493,9 @@ def _merge_one(
         opportunity.region_id = account.region_id
         data_changed = True
     if opportunity.removed_in_salesforce_at is not None:
+        # Back in scope (or restored from the recycle bin): in the pipeline again.
         opportunity.removed_in_salesforce_at = None
+        opportunity.removed_in_salesforce_reason = ""
         data_changed = True
     em_changed = merge.merge_em(opportunity, item, pushes.get(opportunity.pk), conflicts, people)
     if em_changed:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import logging
 
 from salesforce.client import SalesforceClient
-from salesforce.describe import SalesforceFieldMapMismatch, push_blocker
+from salesforce.describe import (
+    SalesforceFieldMapMismatch,
+    current_problems,
+    org_describe_refresh,
+    push_blocker,
+)
 from salesforce.errors import SalesforceError, SalesforceRequestError, SalesforceSessionRevoked
 from salesforce.pull import PullResult
 from salesforce.reconcile import (
@@ -63,6 +68,25 @@ def push_guard(client: SalesforceClient) -> SalesforceError | None:
         )
     except SalesforceError as exc:  # unavailable, rate-limited: the push would fail the same way
         return exc
+
+
+def explain_pull_failure(client: SalesforceClient, exc: SalesforceError) -> SalesforceError:
+    """A pull refused for an unknown field (INVALID_FIELD) is usually the field map: describe the
+    org and say which mapped field is wrong, instead of Salesforce's bare message."""
+    if not (isinstance(exc, SalesforceRequestError) and exc.code == "INVALID_FIELD"):
+        return exc
+    try:
+        check = org_describe_refresh(client)
+    except SalesforceError:
+        return exc
+    problems = current_problems(check, client.config)
+    if not problems:
+        return exc
+    return SalesforceFieldMapMismatch(
+        "Nothing was pulled or pushed: the field map does not fit the Salesforce org. "
+        + " ".join(problems)
+        + f" (Salesforce: {exc})"
+    )
 
 
 def stop_note(stage: str, stopped: SalesforceError) -> str:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
-from salesforce import lease
+from salesforce import lease, safeguards
 from salesforce.client import SalesforceClient
 from salesforce.config import SalesforceConfig, load_config
 from salesforce.errors import (
@@ -98,6 +98,7 @@ def salesforce_sync_run(
     actor: User | None = None,
     full: bool = False,
     dry_run: bool = False,
+    reconcile: bool = False,
 ) -> SyncRunResult:
     """Pull then push, unless another run holds the lock or a rate limit pause is on (then a
     "skipped" run is logged and nothing else happens). Raises SalesforceNotConfigured when off.
@@ -147,15 +148,21 @@ def salesforce_sync_run(
     pushed: PushResult | None = None
     stopped: SalesforceError | None = None
     client: SalesforceClient | None = None
+    org_notes: list[str] = []
     try:
         client = SalesforceClient(config)
         lease.keep(client, token)
         try:
+            held = safeguards.before_pull(full=full)
             pull(client, full=full, result=pulled)
+            org_notes = safeguards.after_pull(
+                client, full=full, reconcile_requested=reconcile, pulled=pulled, held=held
+            )
         except SalesforceError as exc:
-            stopped = exc
+            stopped = safeguards.explain_pull_failure(client, exc)
         else:
-            pushed = push(client)
+            blocked = safeguards.push_guard(client)
+            pushed = push(client) if blocked is None else PushResult(stopped_by=blocked)
             stopped = pushed.stopped_by
     except SalesforceError as exc:  # e.g. the login itself was refused
         stopped = exc
@@ -169,12 +176,12 @@ def salesforce_sync_run(
             run.api_calls = client.api_calls
             run.api_usage_used, run.api_usage_limit = client.api_usage or (None, None)
         _copy_counts(run, pulled, pushed)
-        notes = _notes(pulled, pushed)
+        notes = _notes(pulled, pushed) + org_notes + safeguards.usage_notes(client)
         if run.outcome == SyncRun.Outcome.RUNNING:
             if stopped is not None:
                 run.outcome = SyncRun.Outcome.FAILED if pushed is None else SyncRun.Outcome.PARTIAL
                 stage = "pull" if pushed is None else "push"
-                notes.insert(0, f"The {stage} stopped: {stopped}")
+                notes.insert(0, safeguards.stop_note(stage, stopped))
             elif run.push_failed:
                 run.outcome = SyncRun.Outcome.PARTIAL
             else:

@@ -34,7 +34,7 @@ class SalesforceId(str):
 
 
 def _same_id(left: str, right: str) -> bool:
-    if len(left) in (15, 18) and len(right) in (15, 18):
+    if {len(left), len(right)} == {15, 18}:
         return left[:15] == right[:15]
     return left == right
 
