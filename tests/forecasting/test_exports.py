@@ -72,7 +72,7 @@ def test_dashboard_table_export_of_figures(hostile, table):
 def test_calibration_export(hostile):
     past = FiscalQuarter.current().previous()
     week = past.start + dt.timedelta(weeks=6)
-    week -= dt.timedelta(days=week.weekday())
+    week += dt.timedelta(days=(7 - week.weekday()) % 7)  # the first Monday on or after week 7 starts
     snapshot = ForecastSnapshot.objects.create(week=week, taken_at=timezone.now())
     close = past.start + dt.timedelta(days=70)
     for em in hostile["ems"]:
