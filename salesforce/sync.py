@@ -74,6 +74,21 @@ def _notes(pulled: PullResult, pushed: PushResult | None) -> list[str]:
         notes.append(f"{pushed.held} push(es) wait for an EM to resolve a conflict.")
     if pushed is not None and pushed.retried:
         notes.append(f"{pushed.retried} record update(s) will be retried.")
+    if pushed is not None and pushed.conflicts:
+        notes.append(
+            f"{pushed.conflicts} field(s) changed in Salesforce since the app last read them were not "
+            "pushed: each is a conflict for the EM to resolve."
+        )
+    if pushed is not None and pushed.already_there:
+        notes.append(
+            f"{pushed.already_there} record(s) already held the values being sent (an earlier call that "
+            "timed out had been applied); they were not sent again."
+        )
+    if pushed is not None and pushed.isolated_calls:
+        notes.append(
+            f"Salesforce refused a whole batch; {pushed.isolated_calls} smaller call(s) found the record(s) "
+            "it was about, and only those failed."
+        )
     return notes
 
 
