@@ -79,6 +79,15 @@ class _Outgoing:
     sent_ids: list[int] = field(default_factory=list)  # ledger rows of the values in `record`
 
 
+# A removed opportunity is never pushed again; its outbox row says why.
+REMOVED_PROBLEMS = {
+    "out_of_scope": (
+        "The opportunity no longer matches the sync's condition in Salesforce; nothing is sent to it."
+    ),
+    "purged": "The opportunity was purged from Salesforce; there is nothing to update.",
+}
+
+
 def _due(now: dt.datetime) -> Q:
     return Q(status=PendingPush.Status.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
@@ -135,7 +144,10 @@ def _outgoing_for(
     problem = ""
     fields = [f for f in push.fields if f in EM_FIELD_KEYS and (opportunity.pk, f) not in held]
     if opportunity.removed_in_salesforce_at is not None:
-        problem = "The opportunity was deleted in Salesforce; there is nothing to update."
+        problem = REMOVED_PROBLEMS.get(
+            opportunity.removed_in_salesforce_reason,
+            "The opportunity was deleted in Salesforce; there is nothing to update.",
+        )
     elif prepush.malformed(opportunity.salesforce_id):
         problem = (
             f"{opportunity.salesforce_id!r} is not a Salesforce record id (15 or 18 letters and digits)."

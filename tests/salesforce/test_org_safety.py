@@ -6,6 +6,7 @@ simple-salesforce client talks HTTPS to the fake org (tests/fakes), never patche
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -27,7 +28,8 @@ HEALTH_TOKEN = "org-safety-health-token-0123456789"
 
 def load(fake, n: int, *, em_user: str | None = EM_USER) -> list[str]:
     """n Professional Services opportunities in the fake org (led by em_user); their ids."""
-    return fake.load_generated(n, em_user_ids=[em_user] if em_user else None)
+    ids: list[str] = fake.load_generated(n, em_user_ids=[em_user] if em_user else None)
+    return ids
 
 
 def removed(salesforce_id: str) -> tuple[bool, str]:
@@ -44,12 +46,13 @@ def in_forecast(opportunity: Opportunity) -> bool:
     return opportunity.pk in set(source_for(None).rows().values_list("s_opp", flat=True))
 
 
-def health(settings) -> dict:
+def health(settings) -> dict[str, Any]:
     settings.HEALTH_TOKEN = HEALTH_TOKEN
     recent_report.clear()
     response = Client().get("/health/", HTTP_AUTHORIZATION=f"Bearer {HEALTH_TOKEN}")
     recent_report.clear()
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 # --- §3 scope changes and purges --------------------------------------------------------------------
