@@ -19,6 +19,7 @@ import io
 import random
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -98,8 +99,8 @@ class World:
     def __init__(self, ems, regions, idle_em) -> None:
         self.rng = random.Random(SEED)
         self.ems, self.regions, self.idle_em = ems, regions, idle_em
-        self.state: dict[int, dict] = {}
-        self.by_week: dict[dt.date, dict[int, dict]] = {}
+        self.state: dict[int, dict[str, Any]] = {}
+        self.by_week: dict[dt.date, dict[int, dict[str, Any]]] = {}
         self.counter = 0
 
     def close_date(self) -> dt.date:
@@ -202,7 +203,8 @@ def take_at(monkeypatch, week: dt.date) -> None:
     monkeypatch.undo()
 
 
-PLANS = [  # quarter, scope ("org" / region index / "em" index / "idle"), amount, currency
+# quarter, scope ("org" / region index / "em" index / "idle"), amount, currency
+PLANS: list[tuple[str, str | int, Decimal, str]] = [
     ("FY27-Q3", "org", D("9000000.00"), "USD"),
     ("FY27-Q4", "org", D("12500000.50"), "USD"),
     ("FY28-Q1", "org", D("8000000.00"), "EUR"),
@@ -234,7 +236,7 @@ def world(make_person, region_amer, region_emea, monkeypatch):
             region=regions[scope] if isinstance(scope, int) else None,
             engagement_manager=idle
             if scope == "idle"
-            else ems[int(scope[2])]
+            else ems[int(str(scope)[2])]
             if str(scope).startswith("em")
             else None,
         )
@@ -274,7 +276,9 @@ def plans_for(world: World, quarter: FiscalQuarter, day: dt.date):
     return org, by_region, by_em
 
 
-def figures_of(rows: list[dict], day: dt.date, as_of: dt.datetime, plan: Decimal | None) -> dict:
+def figures_of(
+    rows: list[dict[str, Any]], day: dt.date, as_of: dt.datetime, plan: Decimal | None
+) -> dict[str, Any]:
     def total(pred) -> Decimal:
         values = [conv(r["amount"], r["currency"], day) for r in rows if pred(r)]
         return sum((v for v in values if v is not None), D("0"))
@@ -302,7 +306,7 @@ def figures_of(rows: list[dict], day: dt.date, as_of: dt.datetime, plan: Decimal
     }
 
 
-def breakdown_rows(figures: dict) -> list[str]:
+def breakdown_rows(figures: dict[str, Any]) -> list[str]:
     return [
         money_text(figures["closed_won"]),
         money_text(figures["commit"]),
@@ -334,7 +338,9 @@ def commit_of(row, quarter, day):
     return conv(row["amount"], row["currency"], day)
 
 
-def expected_changes(before: dict, after: dict, quarter: FiscalQuarter, prev_day: dt.date, day: dt.date):
+def expected_changes(
+    before: dict[int, Any], after: dict[int, Any], quarter: FiscalQuarter, prev_day: dt.date, day: dt.date
+):
     labels = {
         "new": "New to the quarter",
         "pulled_in": "Pulled in",
@@ -357,7 +363,8 @@ def expected_changes(before: dict, after: dict, quarter: FiscalQuarter, prev_day
         items.append((labels[key], row["name"], money_text(amount), money_text(native), row["currency"]))
 
     for pk in before.keys() | after.keys():
-        p, c = before.get(pk), after.get(pk)
+        p: Any = before.get(pk)  # a row or None: p_in and c_in below say which
+        c: Any = after.get(pk)
         p_in = p is not None and in_q(quarter, p["close"])
         c_in = c is not None and in_q(quarter, c["close"])
         step = "rates"
@@ -451,7 +458,7 @@ def table_rows(page: str, testid: str) -> dict[str, list[str]]:
     return rows
 
 
-def html_breakdown(figures: dict) -> list[str]:
+def html_breakdown(figures: dict[str, Any]) -> list[str]:
     c = figures["counts"]
     return [
         html_money(figures["closed_won"]),
@@ -485,7 +492,7 @@ def test_every_figure_matches_an_independent_computation_for_every_week_and_quar
             overall = figures_of(rows, day, as_of, org)
             page = client.get(reverse("forecasting:dashboard") + "?" + query).content.decode()
             assert f"Bookings forecast {quarter.label}" in page
-            for testid, key in [
+            for testid, fig in [
                 ("forecast", "forecast"),
                 ("best-case-forecast", "best_case_forecast"),
                 ("closed-won", "closed_won"),
@@ -494,7 +501,7 @@ def test_every_figure_matches_an_independent_computation_for_every_week_and_quar
                 ("pipeline", "pipeline"),
                 ("plan", "plan"),
             ]:
-                assert headline(page, testid) == html_money(overall[key], "USD"), (week, quarter.label, key)
+                assert headline(page, testid) == html_money(overall[fig], "USD"), (week, quarter.label, fig)
             assert headline(page, "attainment") == html_pct(overall["attainment"]), (week, quarter.label)
             assert headline(page, "past-due-count") == str(overall["past_due"]), (week, quarter.label)
             checked += 9
