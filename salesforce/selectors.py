@@ -59,6 +59,21 @@ class OrgState:
     fields: list[MappedField]
     refresh_error: str
     scope: OrgCheck | None
+    scope_summary: str = ""
+
+
+def _scope_summary(check: OrgCheck | None) -> str:
+    if check is None:
+        return ""
+    details = check.details or {}
+    held = details.get("held_open", 0)
+    when = f"{timezone.localtime(check.checked_at):%Y-%m-%d %H:%M}"
+    if details.get("by") == "reconciliation":
+        in_scope = details.get("in_scope", 0)
+        return f"Last reconciliation {when}: {in_scope} of {held} open opportunities in scope."
+    if details.get("by") == "full pull":
+        return f"Last full pull {when}: {details.get('pulled', 0)} records for {held} opportunities held."
+    return f"First pull {when}: {held} opportunities loaded; reconciled daily from then on."
 
 
 def org_state(config: SalesforceConfig) -> OrgState:
@@ -76,6 +91,7 @@ def org_state(config: SalesforceConfig) -> OrgState:
         ],
         refresh_error=refresh_error,
         scope=checks.get(OrgCheck.Kind.SCOPE),
+        scope_summary=_scope_summary(checks.get(OrgCheck.Kind.SCOPE)),
     )
 
 
