@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from engagements.models import Confidence, Opportunity
+from forecasting.figures import RateBook
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
 from forecasting.services import snapshot_take, week_of
 from people.models import Region
@@ -82,7 +83,9 @@ def _row_as_of(opp: Opportunity, weeks_ago: int, week: dt.date) -> ForecastSnaps
         is_won=is_won,
         confidence=confidence,
         engagement_manager_id=opp.engagement_manager_id,
+        engagement_manager_name=opp.engagement_manager.name if opp.engagement_manager else "",
         region_id=opp.region_id,
+        region_code=opp.region.code if opp.region else "",
         em_reviewed_at=reviewed,
     )
 
@@ -91,15 +94,24 @@ def seed_history() -> int:
     """Snapshots for the last 20 weeks (synthesised) and this week (taken for real)."""
     this_week = week_of()
     opportunities = list(
-        Opportunity.objects.filter(removed_in_salesforce_at__isnull=True).select_related("account")
+        Opportunity.objects.filter(removed_in_salesforce_at__isnull=True).select_related(
+            "account", "engagement_manager", "region"
+        )
     )
+    book = RateBook.load()
     created = 0
     for weeks_ago in range(WEEKS, 0, -1):
         week = this_week - dt.timedelta(weeks=weeks_ago)
         if ForecastSnapshot.objects.filter(week=week).exists():
             continue
+        quarter = FiscalQuarter.for_date(week)
+        # Synthesised weeks hold only their own quarter's closed deals: they answer that quarter.
         snapshot = ForecastSnapshot.objects.create(
-            week=week, taken_at=timezone.make_aware(dt.datetime.combine(week, dt.time(6, 0)))
+            week=week,
+            taken_at=timezone.make_aware(dt.datetime.combine(week, dt.time(6, 0))),
+            closed_from=quarter.start,
+            closed_to=quarter.end,
+            rates=book.on(week).as_stored(),
         )
         rows = [row for opp in opportunities if (row := _row_as_of(opp, weeks_ago, week)) is not None]
         for row in rows:
