@@ -113,10 +113,11 @@ def field_map_problems(config: SalesforceConfig, fields: dict[str, dict[str, Any
         if key in TEXT_FIELDS and length:
             waiting = _longer_than(key, length)
             if waiting:
+                one = waiting == 1
                 problems.append(
-                    f"{waiting} opportunit{'y' if waiting == 1 else 'ies'} waiting to be pushed "
-                    f"hold a {label} longer than {name} accepts ({length:,} characters): shorten "
-                    "them, or lengthen the field in Salesforce."
+                    f"The {label} of {waiting} opportunit{'y' if one else 'ies'} waiting to be pushed "
+                    f"{'is' if one else 'are'} longer than {name} accepts ({length:,} characters): "
+                    f"shorten {'it' if one else 'them'}, or lengthen the field in Salesforce."
                 )
     return problems
 

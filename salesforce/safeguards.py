@@ -4,7 +4,10 @@ before the push; and the run's notes about them and about the org's API usage.""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+
+from django.utils import timezone
 
 from salesforce.client import SalesforceClient
 from salesforce.describe import (
@@ -13,8 +16,15 @@ from salesforce.describe import (
     org_describe_refresh,
     push_blocker,
 )
-from salesforce.errors import SalesforceError, SalesforceRequestError, SalesforceSessionRevoked
-from salesforce.pull import PullResult
+from salesforce.errors import (
+    SalesforceError,
+    SalesforceRateLimited,
+    SalesforceRequestError,
+    SalesforceSessionRevoked,
+    backoff_seconds,
+)
+from salesforce.models import SyncCursor
+from salesforce.pull import CURSOR_NAME, PullResult
 from salesforce.reconcile import (
     check_full_pull,
     first_pull_baseline,
@@ -66,7 +76,13 @@ def push_guard(client: SalesforceClient) -> SalesforceError | None:
         return SalesforceFieldMapMismatch(
             f"Nothing was pushed: Salesforce refused the Opportunity describe ({exc})."
         )
-    except SalesforceError as exc:  # unavailable, rate-limited: the push would fail the same way
+    except SalesforceRateLimited as exc:  # the org's limit (or our share of it) is used up
+        until = timezone.now() + dt.timedelta(seconds=backoff_seconds(client.config, 0, rate_limited=True))
+        SyncCursor.objects.update_or_create(
+            name=CURSOR_NAME, defaults={"paused_until": until, "last_error": str(exc)[:2000]}
+        )
+        return exc
+    except SalesforceError as exc:  # unavailable: the push would fail the same way
         return exc
 
 

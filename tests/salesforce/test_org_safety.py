@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from config.health import recent_report
 from engagements.models import Opportunity, PendingPush, RemovalReason
 from forecasting.figures import source_for
 from salesforce.ids import to_18
-from salesforce.models import OrgCheck, SyncRun
+from salesforce.models import OrgCheck, SyncCursor, SyncRun
 from salesforce.tasks import salesforce_org_check
 from tests.conftest import client_for
 from tests.salesforce.test_sync import EM_USER, edit, link, sync
@@ -237,6 +238,26 @@ def test_a_missing_field_is_a_describe_problem(fake_sf, em, settings):
     assert PendingPush.objects.get().status == "pending"
 
 
+def test_waiting_text_longer_than_the_salesforce_field_stops_the_push(fake_sf, em):
+    link(fake_sf, em)
+    load(fake_sf, 2)
+    sync()
+    long_text, short_text = "z" * 300, "fits"
+    first, second = Opportunity.objects.order_by("pk")
+    edit(em, first, em_confidence="Amber", em_confidence_rationale=long_text)  # before the describe
+    edit(em, second, em_confidence="Amber", em_confidence_rationale=short_text)
+    fake_sf.set_field("EM_Confidence_Rationale__c", type="string", length=255)
+
+    run = sync()
+
+    assert run.pushed == 0
+    assert (
+        "The EM confidence rationale of 1 opportunity waiting to be pushed is longer than "
+        "EM_Confidence_Rationale__c accepts (255 characters)"
+    ) in run.message
+    assert PendingPush.objects.filter(status="pending").count() == 2
+
+
 def test_a_rationale_longer_than_the_salesforce_field_is_refused_with_the_limit(fake_sf, em, login):
     link(fake_sf, em)
     load(fake_sf, 1)
@@ -306,6 +327,9 @@ def test_the_sync_stops_before_exhausting_the_api_limit(fake_sf, em):
     assert "Stopped before exhausting the org's daily API limit: 14,301 of 15,000 calls" in run.message
     assert fake_sf.calls["composite"] + fake_sf.calls["sobject"] == sent_before
     assert PendingPush.objects.filter(status="pending").count() == 2
+    cursor = SyncCursor.objects.get()
+    assert cursor.paused_until is not None and cursor.paused_until > timezone.now()
+    assert sync().outcome == SyncRun.Outcome.SKIPPED  # waits instead of spending more calls
 
 
 def test_a_15_character_user_id_matches_the_person_with_the_18_character_id(fake_sf, em):
