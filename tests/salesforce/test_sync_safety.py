@@ -216,6 +216,29 @@ def test_a_late_duplicate_of_an_older_push_landing_after_a_newer_one_does_not_wi
     assert sync().pushed == 0  # and it stays settled
 
 
+def test_a_late_write_landing_while_a_newer_value_waits_is_no_conflict(synced, em, settings):
+    fake, opp = synced
+    settings.SALESFORCE_TIMEOUT_SECONDS = 0.5
+    settings.SALESFORCE_RETRY_BASE_SECONDS = 60
+    settings.SALESFORCE_RETRY_MAX_SECONDS = 60
+    edit(em, opp, em_confidence_rationale="first thoughts")
+    fake.hold_writes(1)
+    sync()  # times out: the value is in doubt
+    edit(em, opp, em_confidence_rationale="second thoughts")  # waits for the next run
+    assert fake.release_held() == 1  # the old request lands now, before that run
+    settings.SALESFORCE_RETRY_BASE_SECONDS = 0.005
+    PendingPush.objects.update(next_attempt_at=None)
+
+    run = sync()
+
+    assert (run.conflicts, run.pushed) == (0, 1)
+    assert not SyncConflict.objects.exists()
+    opp.refresh_from_db()
+    assert opp.em_confidence_rationale == "second thoughts"
+    assert fake.opportunity(OPP)["EM_Confidence_Rationale__c"] == "second thoughts"
+    assert not PendingPush.objects.exists()
+
+
 def test_a_timed_out_write_that_was_applied_is_not_sent_again(synced, em, settings):
     fake, opp = synced
     settings.SALESFORCE_TIMEOUT_SECONDS = 0.5
