@@ -6,9 +6,11 @@ simple-salesforce client talks HTTPS to the fake org (tests/fakes), never patche
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +108,38 @@ def test_reconciliation_restores_an_opportunity_back_in_scope_that_the_pull_miss
 
     assert removed(ids[0]) == (False, "")
     assert "restored 1 back in scope" in run.message
+
+
+def test_the_scheduled_sync_reconciles_once_a_day(fake_sf, em):
+    link(fake_sf, em)
+    ids = load(fake_sf, 2)
+    sync()  # the first pull loads everything: counted as reconciled now
+    fake_sf.change_record_type(ids[0], "Sales")
+
+    sync()
+    assert removed(ids[0]) == (False, "")  # not due yet: nothing read by id
+
+    check = OrgCheck.objects.get(kind=OrgCheck.Kind.SCOPE)
+    day_ago = timezone.now() - dt.timedelta(hours=24, minutes=1)
+    check.details = {**check.details, "reconciled_at": day_ago.isoformat()}
+    check.save()
+    run = sync()
+
+    assert removed(ids[0]) == (True, RemovalReason.OUT_OF_SCOPE)
+    assert run.trigger == SyncRun.Trigger.SCHEDULE and run.removed == 1
+
+
+def test_sync_salesforce_full_reconciles(fake_sf, em):
+    link(fake_sf, em)
+    ids = load(fake_sf, 2)
+    sync()
+    fake_sf.change_record_type(ids[1], "Sales")
+    out = io.StringIO()
+
+    call_command("sync_salesforce", "--full", stdout=out)
+
+    assert removed(ids[1]) == (True, RemovalReason.OUT_OF_SCOPE)
+    assert "1 removed" in out.getvalue() and "removed 1 out of scope" in out.getvalue()
 
 
 def test_a_purged_opportunity_is_removed_as_purged(fake_sf, em):
