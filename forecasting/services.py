@@ -43,7 +43,11 @@ SNAPSHOT_QUARTERS_BACK = 4
 
 @transaction.atomic
 def snapshot_take(
-    *, week: dt.date | None = None, actor: User | None = None, replace: bool = False, keep_frozen: bool = False
+    *,
+    week: dt.date | None = None,
+    actor: User | None = None,
+    replace: bool = False,
+    keep_frozen: bool = False,
 ) -> ForecastSnapshot:
     """Store one row per opportunity in scope for the week, with the names and exchange rates of the
     day: every open one (any close date), every one closed with a close date from the start of the
