@@ -4,12 +4,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.access import can_read_audit_trail
 from core.fiscal import FiscalQuarter
 from engagements.access import can_see_workload
 from engagements.selectors import available_scopes
 from forecasting.access import can_see_capacity, can_see_forecast
+from sow.access import can_decide_sows
+from sow.selectors import queue_summary
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -47,14 +50,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             nav.append({"key": "staffing:list", "label": "Staffing", "url": reverse("staffing:list")})
         if user.has_perm("sow.view_sow"):
             nav.append({"key": "sow:list", "label": "SOWs", "url": reverse("sow:list")})
-        if user.has_perm("sow.approve_sow"):
-            nav.append(
-                {
-                    "key": "sow:queue",
-                    "label": "Approval queue",
-                    "url": reverse("admin:sow_approvalqueueitem_changelist"),
-                }
-            )
+        if can_decide_sows(user):
+            # One query however many wait: the count and the oldest submission.
+            queue = queue_summary()
+            item = {
+                "key": "sow:queue",
+                "label": "Approval queue",
+                "url": reverse("admin:sow_approvalqueueitem_changelist"),
+                "badge": str(queue.waiting),
+            }
+            if queue.waiting:
+                age = queue.oldest_age(timezone.now())
+                item["detail"] = f"oldest {age}"
+                item["title"] = f"{queue.waiting} SOW(s) waiting for approval; the oldest for {age}"
+            else:
+                item["title"] = "No SOW is waiting for approval"
+            nav.append(item)
         if user.is_superuser or user.has_perm("scoping.review_scopingissue"):
             nav.append({"key": "scoping:ta_queue", "label": "TA queue", "url": reverse("scoping:ta_queue")})
     return {

@@ -15,12 +15,16 @@ from django.views.decorators.http import require_GET, require_safe
 from config.health import health_report, may_see_details, recent_report
 from core.types import HtmxHttpRequest
 from engagements.views import home as pipeline_home
+from sow.access import can_decide_sows
 
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    """Leadership and directors (no pipeline of their own to update) land on the forecast."""
+    """PS Directors land on their approval queue; leadership (no pipeline of their own to update)
+    on the forecast; everyone else on their pipeline."""
     user = request.user
+    if can_decide_sows(user) and not user.is_superuser:
+        return redirect("admin:sow_approvalqueueitem_changelist")
     if user.has_perm("forecasting.view_dashboard") and not user.has_perm("engagements.change_em_fields"):
         return redirect("forecasting:dashboard")
     return pipeline_home(request)

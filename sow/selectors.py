@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from core.types import AnyUser
+from engagements.models import Risk
+from scoping.models import Estimate, EstimateLine
 from sow import access, margin
 from sow.models import (
     SECTIONS,
@@ -184,3 +187,108 @@ def supplier_for(version: SowVersion) -> SupplierEntity | None:
     if region_id is not None:
         entities = SupplierEntity.objects.filter(region_id=region_id) | entities
     return entities.order_by(F("region_id").asc(nulls_last=True)).first()
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """How many SOW versions wait for a decision, and since when the oldest has."""
+
+    waiting: int
+    oldest_submitted_at: dt.datetime | None
+
+    def oldest_age(self, now: dt.datetime) -> str:
+        """The oldest's wait in words: "3 d", "5 h", "under 1 h" (empty when nothing waits)."""
+        if self.oldest_submitted_at is None:
+            return ""
+        waited = now - self.oldest_submitted_at
+        if waited.days >= 1:
+            return f"{waited.days} d"
+        hours = int(waited.total_seconds() // 3600)
+        return f"{hours} h" if hours >= 1 else "under 1 h"
+
+
+def queue_summary() -> QueueSummary:
+    """The approval queue in one query: how many are submitted and the oldest submission."""
+    row = SowVersion.objects.filter(status=SowStatus.SUBMITTED).aggregate(
+        waiting=Count("pk"), oldest=Min("submitted_at")
+    )
+    return QueueSummary(waiting=row["waiting"] or 0, oldest_submitted_at=row["oldest"])
+
+
+def open_risks(version: SowVersion) -> list[Risk]:
+    """The opportunity's open risks, most severe first."""
+    order: dict[str, int] = {Risk.Severity.HIGH: 0, Risk.Severity.MEDIUM: 1, Risk.Severity.LOW: 2}
+    risks = list(Risk.objects.filter(opportunity_id=version.sow.opportunity_id, status=Risk.Status.OPEN))
+    return sorted(risks, key=lambda risk: (order.get(risk.severity, 3), risk.pk))
+
+
+@dataclass(frozen=True)
+class EstimateLineDiff:
+    marker: str  # "+" added, "-" removed, "~" changed, " " unchanged
+    description: str
+    before: Decimal | None
+    after: Decimal | None
+    before_size: str
+    after_size: str
+
+
+@dataclass(frozen=True)
+class EstimateDiff:
+    base: Estimate | None
+    estimate: Estimate
+    lines: list[EstimateLineDiff]
+
+    @property
+    def total_change(self) -> Decimal | None:
+        return None if self.base is None else self.estimate.total - self.base.total
+
+    @property
+    def changed(self) -> bool:
+        return any(line.marker != " " for line in self.lines)
+
+
+def _size(line: EstimateLine) -> str:
+    if line.kind == EstimateLine.Kind.ACTIVITY:
+        return f"{line.hours:,.2f} h"
+    return f"{line.quantity} × {line.unit_price:,.2f}"
+
+
+def estimate_diff(version: SowVersion) -> EstimateDiff:
+    """The version's estimate line by line against the one before it: the estimate of the last
+    approved version when that was another, else the scoping issue's previous estimate version."""
+    estimate = version.estimate
+    base: Estimate | None = None
+    approved = last_approved(version)
+    if approved is not None and approved.estimate_id != estimate.pk:
+        base = approved.estimate
+    else:
+        base = (
+            Estimate.objects.filter(scoping_issue_id=estimate.scoping_issue_id, number__lt=estimate.number)
+            .order_by("-number")
+            .first()
+        )
+    after = {(line.kind, line.description): line for line in estimate.lines.all()}
+    before = {} if base is None else {(line.kind, line.description): line for line in base.lines.all()}
+    rows = []
+    for key, line in after.items():
+        old = before.get(key)
+        if base is None:
+            marker = " "
+        elif old is None:
+            marker = "+"
+        else:
+            marker = "~" if (old.amount, _size(old)) != (line.amount, _size(line)) else " "
+        rows.append(
+            EstimateLineDiff(
+                marker,
+                line.description,
+                None if old is None else old.amount,
+                line.amount,
+                "" if old is None else _size(old),
+                _size(line),
+            )
+        )
+    for key, old in before.items():
+        if key not in after:
+            rows.append(EstimateLineDiff("-", old.description, old.amount, None, _size(old), ""))
+    return EstimateDiff(base=base, estimate=estimate, lines=rows)

@@ -112,7 +112,7 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     from people.models import Skill
     from salesforce.models import SyncCursor, SyncRun
     from scoping.models import TaReview
-    from sow.models import MarginTarget, SowTemplate
+    from sow.models import MarginTarget, SowTemplate, SupplierEntity
 
     now = timezone.now()
     ConfidenceEvent.objects.create(
@@ -125,6 +125,7 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     )
     SowTemplate.objects.create(category="migration", deliverables="- Plan")
     MarginTarget.objects.create(category="training", target_percent=Decimal("40"))
+    SupplierEntity.objects.create(legal_name="Pipeline Ltd", address="1 Quay", agreement_reference="MSA-1")
     BookingsPlan.objects.create(quarter="FY27-Q4", amount=Decimal("1000"))
     ExchangeRate.objects.create(currency="EUR", rate=Decimal("1.1"), effective_date=dt.date(2026, 1, 1))
     ForecastSnapshot.objects.create(week=dt.date(2026, 11, 16), taken_at=now)

@@ -372,6 +372,14 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": ("admin",),
         "history": ("ps_director", "practice_manager", "admin"),
     },
+    # Who contracts SOWs (legal entity, address, MSA): administrators only.
+    "sow_supplierentity": {
+        "changelist": ("admin",),
+        "add": ("admin",),
+        "change": ("admin",),
+        "delete": ("admin",),
+        "history": ("admin",),
+    },
 }
 
 
@@ -574,4 +582,5 @@ ADMIN_WRITES: dict[str, AdminWrites] = {
         "revert": ("ps_director", "practice_manager", "admin"),
         "actions": {"delete_selected": ("admin",)},
     },
+    "sow_supplierentity": {**_ADMIN_ONLY, "revert": ("admin",), "actions": {"delete_selected": ("admin",)}},
 }

@@ -47,18 +47,37 @@ def test_em_drafts_costs_submits_director_approves_em_downloads_pdf(
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_test_id("sow-status")).to_have_text("Submitted")
 
-    # The PS Director decides in the admin queue.
+    # The PS Director logs in and lands on the approval queue; the menu says one SOW waits.
     page.context.clear_cookies()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("director")
-    page.get_by_label("Password").fill(demo_password)
-    page.get_by_role("button", name="Log in").click()
-    page.goto(f"{live_server.url}/admin/sow/approvalqueueitem/")
+    log_in(page, "director")
+    page.wait_for_url(f"{live_server.url}/admin/sow/approvalqueueitem/")
+    page.goto(f"{live_server.url}/sows/")
+    expect(page.get_by_test_id("nav-sowqueue")).to_contain_text("1")
+    expect(page.get_by_test_id("nav-sowqueue")).to_contain_text("oldest under 1 h")
+    page.get_by_test_id("nav-sowqueue").click()
     row = page.get_by_test_id("queue-row").filter(has_text="Harbor Bank")
     expect(row).to_contain_text("44.2 %")
     row.get_by_role("link", name="Review").click()
+
+    # The review page holds the decision: the deal, money by kind, risks, the estimate, links.
     expect(page.get_by_test_id("review-margin")).to_contain_text("44.2 %")
+    expect(page.get_by_test_id("review-opp-amount")).not_to_be_empty()
+    expect(page.get_by_test_id("review-stage")).to_have_text(ready_issue.opportunity.stage)
+    expect(page.get_by_test_id("review-gross-profit")).to_have_text("USD 11,500.00")
+    expect(page.get_by_test_id("review-kind-margins")).to_contain_text("Travel & expenses")
+    expect(page.get_by_test_id("review-risks")).to_contain_text("Legacy jobs undocumented")
+    expect(page.get_by_test_id("review-estimate-diff")).to_contain_text("Custom Migration: Execution")
+    expect(page.get_by_test_id("link-estimate")).to_have_attribute(
+        "href", ready_issue.estimates.get().get_absolute_url()
+    )
+
+    # Approve asks first: dismissed, nothing is decided; accepted, the SOW is approved.
     page.locator("#id_comment").fill("Approved, good margin")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_test_id("decision-form")).to_be_visible()
+    assert SowVersion.objects.get().status == "submitted"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("approved.")).to_be_visible()
 
