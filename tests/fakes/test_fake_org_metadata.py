@@ -88,6 +88,23 @@ def test_15_character_ids_name_the_same_record(session, fake):  # noqa: F811
     assert fake.opportunity(opp)["Engagement_Manager__c"] == user
 
 
+def test_id_in_matches_15_and_18_character_forms_and_not_in_the_rest(session, fake):  # noqa: F811
+    first = fake.add_opportunity("006Dn000002XyZaAAB")
+    second = fake.add_opportunity("006Dn000002XyZbAAB")
+    third = fake.add_opportunity("006Dn000002XyZcAAB")
+
+    found = query_all(session, fake, f"SELECT Id FROM Opportunity WHERE Id IN ('{first[:15]}', '{second}')")
+    rest = query_all(
+        session, fake, f"SELECT Id FROM Opportunity WHERE Id NOT IN ('{first}', '{second[:15]}')"
+    )
+    # 18 characters are compared whole (the last three carry the case of the first 15).
+    other_case = query_all(session, fake, "SELECT Id FROM Opportunity WHERE Id IN ('006Dn000002XyZaXXX')")
+
+    assert sorted(r["Id"] for r in found) == [first, second]
+    assert [r["Id"] for r in rest] == [third]
+    assert other_case == []
+
+
 def test_html_and_non_json_faults(session, fake):  # noqa: F811
     fake.fail_next(1, status=503, html=True, kinds={"query"})
     fake.fail_next(1, status=200, body="not json", content_type="text/plain", kinds={"query"})
