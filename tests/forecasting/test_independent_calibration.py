@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import random
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -39,7 +40,7 @@ def test_calibration_and_its_weights_match_an_independent_computation(make_perso
     current = FiscalQuarter.current()
     past = [current.shift(-n) for n in range(1, 5)]
     ems = [make_person(Role.ENGAGEMENT_MANAGER, username=f"cal.em{n}", name=f"Cal EM {n}") for n in range(3)]
-    history: dict[dt.date, list[dict]] = {}  # snapshot week -> the rows the test stored
+    history: dict[dt.date, list[dict[str, Any]]] = {}  # snapshot week -> the rows the test stored
     outcome: dict[int, tuple[bool, dt.date]] = {}  # opportunity -> (won, final close date)
     for quarter in past:
         opps = []
