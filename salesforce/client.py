@@ -50,6 +50,7 @@ JWT_LIFETIME_SECONDS = 180
 class Token:
     access_token: str
     instance_url: str
+    user_id: str = ""  # the integration user (the last part of the token's identity URL)
 
 
 def _error_code(content: Any) -> str:
@@ -176,6 +177,8 @@ class SalesforceClient:
         self.slowed_at: tuple[int, int] | None = None
         self._last_response: requests.Response | None = None
         self._sf: Salesforce | None = None
+        # Who the app writes as: a record Salesforce says this user saved last was saved by the app.
+        self.user_id = ""
 
     # -- bookkeeping -------------------------------------------------------------------------------
     def _count_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -262,7 +265,12 @@ class SalesforceClient:
             else:
                 if response.status_code < 300:
                     body = response.json()
-                    return Token(access_token=body["access_token"], instance_url=body["instance_url"])
+                    identity = str(body.get("id") or "").rstrip("/")
+                    return Token(
+                        access_token=body["access_token"],
+                        instance_url=body["instance_url"],
+                        user_id=identity.rsplit("/", 1)[-1] if "/id/" in identity else "",
+                    )
                 if response.status_code < 500:
                     try:
                         body = response.json()
@@ -281,6 +289,7 @@ class SalesforceClient:
 
     def connect(self) -> Salesforce:
         token = self.obtain_token()
+        self.user_id = token.user_id
         self._sf = Salesforce(
             instance_url=token.instance_url,
             session_id=token.access_token,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from engagements.models import Opportunity, PendingPush
+from salesforce.ids import id_key
 from salesforce.models import SentValue
 
 InDoubt = dict[tuple[int, str], set[str]]
@@ -55,6 +56,13 @@ def in_doubt(opportunity_ids: Iterable[int]) -> InDoubt:
 def is_echo(found: InDoubt, opportunity_id: int, key: str, remote: str, local: str) -> bool:
     """Salesforce holds a value this app sent without hearing back, and the app has moved on."""
     return remote != local and remote in found.get((opportunity_id, key), set())
+
+
+def saved_by(own_user_id: str, modified_by_id: str) -> bool:
+    """The record was last saved by the app's integration user. A value the app sent without an
+    answer is its own late write only then: if a person saved the record after, the same value
+    may be theirs (or they edited another field after the late write landed) — the EM decides."""
+    return bool(own_user_id) and id_key(own_user_id) == id_key(modified_by_id)
 
 
 def mark_seen(opportunity_id: int, key: str, value: str) -> None:

@@ -118,6 +118,8 @@ def judge(
     config: SalesforceConfig,
     items: list[tuple[Opportunity, dict[str, str], dt.datetime | None]],
     current: dict[str, dict[str, Any] | str],
+    *,
+    own_user_id: str = "",
 ) -> tuple[list[Verdict], int]:
     """For each (opportunity, {field: raw value to send}, when the EM changed it) the verdict;
     conflicts found are recorded (and the Salesforce value becomes what the app knows it holds).
@@ -149,7 +151,9 @@ def judge(
                 seen.append((opportunity.pk, key, value))
             elif key in known and known[key] == remote:
                 verdict.send.append(key)
-            elif ledger.is_echo(echoes, opportunity.pk, key, remote, local_em_value(opportunity, key)):
+            elif ledger.is_echo(
+                echoes, opportunity.pk, key, remote, local_em_value(opportunity, key)
+            ) and ledger.saved_by(own_user_id, str(record.get("LastModifiedById") or "")):
                 verdict.send.append(key)  # the app's own late write: the newer value goes
                 seen.append((opportunity.pk, key, remote))
             else:

@@ -110,7 +110,7 @@ def pull(
     for records in client.query_pages(soql, include_deleted=True):
         result.pages += 1
         if records:
-            _apply_page(client.config, records, result, dry_run=dry_run)
+            _apply_page(client.config, records, result, dry_run=dry_run, own_user_id=client.user_id)
     return result
 
 
@@ -248,12 +248,17 @@ class _PageMerge:
             if key in base and base[key] == remote:
                 continue  # Salesforce did not change it
             local = local_em_value(opportunity, key)
-            if self.trail is not None and self.trail.is_echo(opportunity.pk, key, remote, local):
-                # The app's own write that landed late, after a newer one: not a Salesforce change.
-                base[key] = remote
-                self.trail.echo(opportunity, key)
-                continue
             conflict = conflicts.get((opportunity.pk, key))
+            if self.trail is not None and self.trail.is_echo(opportunity.pk, key, remote, local):
+                base[key] = remote
+                if self.trail.saved_by_app(pulled):
+                    # The app's own write that landed late, after a newer one: not a Salesforce change.
+                    self.trail.echo(opportunity, key)
+                else:
+                    # A value the app once sent without an answer, but someone saved the record
+                    # since: it may be their edit, so neither side wins silently.
+                    self._record_conflict(opportunity, key, local, remote, pulled, push, conflict, people)
+                continue
             pending = push is not None and key in (push.fields or [])
             if pending:
                 base[key] = remote
@@ -374,7 +379,12 @@ def _new_opportunity(
 
 
 def _apply_page(
-    config: SalesforceConfig, records: list[dict[str, Any]], result: PullResult, *, dry_run: bool
+    config: SalesforceConfig,
+    records: list[dict[str, Any]],
+    result: PullResult,
+    *,
+    dry_run: bool,
+    own_user_id: str = "",
 ) -> None:
     now = timezone.now()
     pulled = [parse_record(config, record) for record in records]
@@ -399,7 +409,7 @@ def _apply_page(
             for c in SyncConflict.objects.filter(opportunity_id__in=opp_ids, status=SyncConflict.Status.OPEN)
         }
         merge = _PageMerge(result, now)
-        merge.trail = PullTrail(opp_ids, pulled, now)
+        merge.trail = PullTrail(opp_ids, pulled, now, own_user_id=own_user_id)
         new: list[Opportunity] = []
         changed: list[Opportunity] = []
         bookkeeping: list[Opportunity] = []

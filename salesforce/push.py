@@ -200,7 +200,10 @@ def _verify(client: SalesforceClient, chunk: list[_Outgoing], result: PushResult
         client, [(item.opportunity.salesforce_id or "", set(item.fields)) for item in chunk]
     )
     verdicts, conflicts = prepush.judge(
-        config, [(item.opportunity, item.sent, item.updated_at) for item in chunk], current
+        config,
+        [(item.opportunity, item.sent, item.updated_at) for item in chunk],
+        current,
+        own_user_id=client.user_id,
     )
     result.conflicts += conflicts
     to_send: list[_Outgoing] = []

@@ -50,8 +50,16 @@ def shown(value: Any) -> str:
 class PullTrail:
     """Per page: the in-doubt values the app sent, the changes taken in, and fields to push again."""
 
-    def __init__(self, opportunity_ids: list[int], pulled: list[PulledOpportunity], now: dt.datetime) -> None:
+    def __init__(
+        self,
+        opportunity_ids: list[int],
+        pulled: list[PulledOpportunity],
+        now: dt.datetime,
+        *,
+        own_user_id: str = "",
+    ) -> None:
         self.now = now
+        self.own_user_id = own_user_id
         self.echoes = ledger.in_doubt(opportunity_ids) if opportunity_ids else {}
         modifiers = {p.modified_by_id[:15] for p in pulled if p.modified_by_id}
         self.names: dict[str, str] = {}
@@ -66,6 +74,10 @@ class PullTrail:
 
     def is_echo(self, opportunity_id: int, key: str, remote: str, local: str) -> bool:
         return ledger.is_echo(self.echoes, opportunity_id, key, remote, local)
+
+    def saved_by_app(self, pulled: PulledOpportunity) -> bool:
+        """Salesforce says the integration user saved the record last (so nobody edited it since)."""
+        return ledger.saved_by(self.own_user_id, pulled.modified_by_id)
 
     def echo(self, opportunity: Opportunity, key: str) -> None:
         """Salesforce holds the app's own late write: keep the newer local value, push it again."""

@@ -254,6 +254,39 @@ def test_a_timed_out_write_that_was_applied_is_not_sent_again(synced, em, settin
     assert not PendingPush.objects.exists()
 
 
+def test_a_salesforce_users_edit_to_a_value_once_sent_without_an_answer_is_a_conflict_not_an_echo(
+    synced, em, settings
+):
+    fake, opp = synced
+    settings.SALESFORCE_TIMEOUT_SECONDS = 0.5
+    edit(em, opp, em_confidence="Green", em_confidence_rationale="EM: PO raised")
+    fake.hold_writes(1)  # the first send times out; its retry in the same run is answered
+    assert sync().pushed == 1
+    assert fake.release_held() == 1  # the timed-out send lands too: the same values, no change
+    sync()
+    edit(em, opp, em_confidence="Red", em_confidence_rationale="EM: PO raised")
+    assert sync().pushed == 1
+    # Dana sets the call back to Green in Salesforce: a value the app once sent without an answer.
+    fake.update_opportunity(OPP, as_user=SALES_USER, EM_Confidence__c="Green")
+    calls = writes(fake)
+
+    run = sync()
+    sync()
+
+    assert fake.opportunity(OPP)["EM_Confidence__c"] == "Green"  # not written over
+    assert writes(fake) == calls
+    assert run.conflicts == 1
+    conflict = SyncConflict.objects.get(status="open")
+    assert (conflict.field, conflict.local_value, conflict.salesforce_value) == (
+        "em_confidence",
+        "Red",
+        "Green",
+    )
+    conflicts.sync_conflict_resolve(actor=em.user, conflict=conflict, choice="salesforce")
+    opp.refresh_from_db()
+    assert opp.em_confidence == "Green" and not PendingPush.objects.exists()
+
+
 def test_a_pulled_change_says_who_changed_it_in_salesforce_and_when(synced, em, make_person, login):
     from core.roles import Role
 
