@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.conf import settings
@@ -312,11 +312,17 @@ def capacity(
 def unplaced_warning(unplaced: dict[str, Decimal]) -> str:
     """Say which rate-card roles carry demand that no delivery role's capacity is set against."""
     roles = ", ".join(
-        f"{name or 'no role named'} ({hours:,.1f} h)" for name, hours in sorted(unplaced.items())
+        f"{name or 'no role named'} ({_tenths(hours)} h)" for name, hours in sorted(unplaced.items())
     )
     total = sum(unplaced.values(), ZERO)
     return (
-        f"{total:,.1f} weighted hours of demand are for rate-card roles that name no delivery role: {roles}. "
+        f"{_tenths(total)} weighted hours of demand are for rate-card roles that name no delivery role: "
+        f"{roles}. "
         "They count in the totals, not against any delivery role; set who delivers each of these roles "
         "on the rate card."
     )
+
+
+def _tenths(hours: Decimal) -> str:
+    """Hours to one decimal, half-up like every other figure on the page (a format spec rounds half-even)."""
+    return f"{hours.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
