@@ -8,7 +8,7 @@ from django.urls import URLPattern, path
 from core.admin_site import ReadOnlyAdmin
 from core.exceptions import Conflict
 from salesforce import access, conflicts, selectors
-from salesforce.models import SyncConflict, SyncCursor, SyncRun
+from salesforce.models import SalesforceChange, SentValue, SyncConflict, SyncCursor, SyncRun
 
 # Runs, the cursor and conflicts are records of what happened: read here, never edited or deleted
 # (deleting an open conflict would lose someone's edit). Conflicts are resolved by the actions.
@@ -116,3 +116,26 @@ class SyncConflictAdmin(ReadOnlyAdmin[SyncConflict]):
 @admin.register(SyncCursor)
 class SyncCursorAdmin(ReadOnlyAdmin[SyncCursor]):
     list_display = ["name", "watermark", "locked_until", "paused_until", "last_error", "updated_at"]
+
+
+@admin.register(SentValue)
+class SentValueAdmin(ReadOnlyAdmin[SentValue]):
+    """The values the sync sent and what came of each: "in doubt" ones are the app's own writes
+    that may still land late (recognised as echoes, never as someone's edit)."""
+
+    list_display = ["opportunity", "field", "value", "sent_at", "outcome"]
+    list_filter = ["outcome", "field"]
+    list_select_related = ["opportunity"]
+    search_fields = ["opportunity__name", "opportunity__salesforce_id"]
+    date_hierarchy = "sent_at"
+
+
+@admin.register(SalesforceChange)
+class SalesforceChangeAdmin(ReadOnlyAdmin[SalesforceChange]):
+    """Each value the pull took in from Salesforce, with who changed it there and when."""
+
+    list_display = ["opportunity", "label", "before", "after", "changed_by_name", "changed_at", "pulled_at"]
+    list_filter = ["field"]
+    list_select_related = ["opportunity"]
+    search_fields = ["opportunity__name", "opportunity__salesforce_id", "changed_by_name", "changed_by_id"]
+    date_hierarchy = "pulled_at"

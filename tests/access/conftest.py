@@ -110,7 +110,7 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     from engagements.models import ConfidenceEvent
     from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
     from people.models import Skill
-    from salesforce.models import SyncCursor, SyncRun
+    from salesforce.models import SalesforceChange, SentValue, SyncCursor, SyncRun
     from scoping.models import TaReview
     from sow.models import MarginTarget, SowTemplate, SupplierEntity
 
@@ -120,6 +120,10 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     )
     SyncRun.objects.create(started_at=now) if hasattr(SyncRun, "started_at") else SyncRun.objects.create()
     SyncCursor.objects.get_or_create(pk=1)
+    SentValue.objects.create(opportunity=opp, field="em_confidence", value="Green", sent_at=now)
+    SalesforceChange.objects.create(
+        opportunity=opp, field="stage", label="Stage", before="Discovery", after="Negotiation", pulled_at=now
+    )
     TaReview.objects.create(
         scoping_issue=issue, estimate=estimate, decision="approved", actor=em.user, at=now
     )

@@ -55,6 +55,7 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     # salesforce
     "salesforce:conflict_resolve": ("POST", rule(*EM_SIDE)),
     "salesforce:sync_now": ("POST", rule("admin")),
+    "salesforce:org_check": ("POST", rule("admin")),
     # people
     "people:list": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
     "people:detail": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
@@ -316,6 +317,20 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": (),
         "history": ("admin",),
     },
+    "salesforce_sentvalue": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "salesforce_salesforcechange": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
     "scoping_deliveryrole": {
         "changelist": ("ps_director", "practice_manager", "ps_operations", "admin"),
         "add": ("practice_manager", "admin"),
@@ -401,6 +416,7 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "engagements:risk_close": EM_SIDE,
     "salesforce:conflict_resolve": EM_SIDE,
     "salesforce:sync_now": ("admin",),
+    "salesforce:org_check": ("admin",),
     "people:edit": ("ps_operations", "admin"),
     "scoping:create": EM_SIDE,
     "scoping:edit": EM_SIDE,
@@ -519,6 +535,9 @@ ADMIN_WRITES: dict[str, AdminWrites] = {
     },
     "salesforce_synccursor": _NOBODY,
     "salesforce_syncrun": _NOBODY,
+    # What the sync sent and what it took in: records of what happened, read-only.
+    "salesforce_sentvalue": _NOBODY,
+    "salesforce_salesforcechange": _NOBODY,
     "forecasting_bookingsplan": {
         "add": ("ps_director", "admin"),
         "change": ("ps_director", "admin"),

@@ -138,6 +138,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     },
     "staffing:assignment_add": {"person": lambda w: w["engineer2"].pk, "hours_per_week": "10"},
     "salesforce:sync_now": {},
+    "salesforce:org_check": {},
     "password_change": {},
     "admin:sow_approvalqueueitem_review": {"decision": "approve", "comment": "Fine"},
 }
@@ -151,6 +152,7 @@ NO_WRITE = {
     "admin:password_change",
     "scoping:estimate_preview",
     "salesforce:sync_now",
+    "salesforce:org_check",  # checking the org writes only once Salesforce is configured
     "sow:create",  # the issue already has its SOW
     "staffing:assignment_confirm",  # confirming needs a signed SOW
     "admin:sow_approvalqueueitem_review",  # the world's version is a draft, not submitted
