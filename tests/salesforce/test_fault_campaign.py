@@ -304,9 +304,9 @@ class Campaign:
         killed = threading.Event()
 
         def kill() -> None:
+            killed.set()  # before the signal: the campaign's wait returns the moment the worker dies
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)
-            killed.set()
 
         self.fake.after_request(self.once(lambda kind, _: kind in ("composite", "sobject"), kill))
         worker.wait(90)
