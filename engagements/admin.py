@@ -107,7 +107,8 @@ class OpportunityAdmin(HistoryAdmin):
         """Refuse, with a clear message, to delete an opportunity that history (a past forecast
         week) holds: removal is marking it removed, as the Salesforce sync does."""
         obj = self.get_object(request, object_id)
-        if obj is not None:
+        # Without delete permission Django's own view refuses; the message is for those who may delete.
+        if obj is not None and self.has_delete_permission(request, obj):
             _, _, _, protected = self.get_deleted_objects([obj], request)
             if protected:
                 messages.error(
