@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import NamedTuple
 
 from django.conf import settings
@@ -61,6 +62,12 @@ def default_weights() -> dict[str, Decimal]:
 class Weights:
     values: dict[str, Decimal]
     sources: dict[str, str]  # colour -> "calibration (N calls)" or "default"
+    # The exact rate (won / called) where the weight comes from calibration; the shown value otherwise.
+    exact: dict[str, Fraction] = field(default_factory=dict)
+
+    def exactly(self, colour: str) -> Fraction:
+        found = self.exact.get(colour)
+        return found if found is not None else Fraction(self.values.get(colour, ZERO))
 
 
 def confidence_weights(calls_by_colour: dict[str, tuple[int, int]] | None = None) -> Weights:
@@ -69,15 +76,16 @@ def confidence_weights(calls_by_colour: dict[str, tuple[int, int]] | None = None
         overall = calibration().overall
         calls_by_colour = {c: (rate.called, rate.won) for c, rate in overall.calls.items()}
     minimum = int(settings.CAPACITY_MIN_CALLS)
-    values, sources = default_weights(), {}
+    values, sources, exact = default_weights(), {}, {}
     for colour in values:
         called, won = calls_by_colour.get(colour, (0, 0))
         if called >= minimum:
             values[colour] = Decimal(won) / Decimal(called)
+            exact[colour] = Fraction(won, called)
             sources[colour] = f"calibration ({won} of {called} calls won)"
         else:
             sources[colour] = "default" + (f" (only {called} calls)" if called else "")
-    return Weights(values, sources)
+    return Weights(values, sources, exact)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -152,7 +160,7 @@ class Demand(NamedTuple):
     region_id: int | None
     person_role: str  # "" when the rate-card role names none
     week: int  # index into the weeks
-    hours: Decimal
+    hours: Fraction  # exact, so that a cell's sum is exact before it is rounded once for showing
     rate_card_role: str
 
 
@@ -213,11 +221,11 @@ def demand_hours(weeks: list[dt.date], weights: Weights) -> list[Demand]:
         hours = row["hours"] or ZERO
         if not hours:
             continue
-        weight = weights.values.get(row["estimate__scoping_issue__opportunity__em_confidence"], ZERO)
+        weight = weights.exactly(row["estimate__scoping_issue__opportunity__em_confidence"])
         role_name = (row["role_name"] if row["kind"] == "activity" else packaged_role) or ""
         role = rate_card.person_role(role_name, row["estimate__currency"])
         first = week_start(row["estimate__scoping_issue__opportunity__close_date"]) + dt.timedelta(days=7)
-        per_week = hours * weight / spread
+        per_week = Fraction(hours) * weight / spread
         for n in range(spread):
             index = horizon.get(first + dt.timedelta(weeks=n))
             if index is not None:
@@ -280,9 +288,13 @@ def capacity(
         notes.append("Estimates do not name skills, so pipeline demand is shown in the total row only.")
     region_labels = {str(r.pk): r.code for r in Region.objects.all()} if dimension == "region" else {}
     role_labels = {r.value: r.label for r in DELIVERY_ROLES}
-    unplaced: dict[str, Decimal] = defaultdict(Decimal)  # rate-card role name -> weighted hours
+    # Weighted demand is summed exactly and rounded once per cell: 1/6 + 1/3 h is 0.5 h, which a sum
+    # of rounded Decimals would make 0.4999… and show as 0.
+    unplaced: dict[str, Fraction] = defaultdict(Fraction)  # rate-card role name -> weighted hours
+    total_demand = [Fraction(0) for _ in weeks]
+    group_demand: dict[tuple[str, int], Fraction] = defaultdict(Fraction)
     for demand in demand_hours(weeks, weights):
-        totals[demand.week].demand += demand.hours
+        total_demand[demand.week] += demand.hours
         placed = demand.person_role in role_labels
         if not placed:
             unplaced[demand.rate_card_role] += demand.hours
@@ -294,8 +306,12 @@ def capacity(
         else:
             key = demand.person_role if placed else UNMAPPED
             label = role_labels.get(key, UNMAPPED_LABEL)
-        group = groups.setdefault(key, GroupRow(key, label, [Cell() for _ in weeks]))
-        group.cells[demand.week].demand += demand.hours
+        groups.setdefault(key, GroupRow(key, label, [Cell() for _ in weeks]))
+        group_demand[(key, demand.week)] += demand.hours
+    for total, exact in zip(totals, total_demand, strict=True):
+        total.demand = _decimal(exact)
+    for (key, index), exact in group_demand.items():
+        groups[key].cells[index].demand = _decimal(exact)
     return Capacity(
         weeks=weeks,
         dimension=dimension,
@@ -303,18 +319,18 @@ def capacity(
         totals=totals,
         people=[PersonRow(p, p.utilization_target, person_cells[p.pk]) for p in people],
         weights=weights,
-        demand_without_role=sum(unplaced.values(), ZERO),
+        demand_without_role=_decimal(sum(unplaced.values(), Fraction(0))),
         notes=notes,
         warnings=[unplaced_warning(unplaced)] if unplaced else [],
     )
 
 
-def unplaced_warning(unplaced: dict[str, Decimal]) -> str:
+def unplaced_warning(unplaced: dict[str, Fraction]) -> str:
     """Say which rate-card roles carry demand that no delivery role's capacity is set against."""
     roles = ", ".join(
         f"{name or 'no role named'} ({_tenths(hours)} h)" for name, hours in sorted(unplaced.items())
     )
-    total = sum(unplaced.values(), ZERO)
+    total = sum(unplaced.values(), Fraction(0))
     return (
         f"{_tenths(total)} weighted hours of demand are for rate-card roles that name no delivery role: "
         f"{roles}. "
@@ -323,6 +339,11 @@ def unplaced_warning(unplaced: dict[str, Decimal]) -> str:
     )
 
 
-def _tenths(hours: Decimal) -> str:
+def _tenths(hours: Fraction) -> str:
     """Hours to one decimal, half-up like every other figure on the page (a format spec rounds half-even)."""
-    return f"{hours.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+    return f"{_decimal(hours).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """An exact value as a Decimal (exact whenever it terminates, so a half is never a hair under)."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
