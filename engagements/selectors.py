@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
+from core.roles import Role
 from core.types import AnyUser
 from engagements import access
 from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
@@ -207,11 +208,33 @@ def em_workload(*, user: AnyUser, region_id: int | None = None) -> list[EmLoad]:
 
 
 def suggested_ems(loads: list[EmLoad]) -> dict[int | None, EmLoad]:
-    """The least-loaded EM per region: fewest open opportunities, then fewest stale calls, then name."""
-    best: dict[int | None, EmLoad] = {}
+    """The least-loaded Engagement Manager per region.
+
+    Only people with the Engagement Manager role are suggested: EM Managers (and anyone else in the
+    list) may be chosen by hand but are never suggested or preselected. Ranked by open amount, then
+    open count, then stale calls, then name. Open amounts are compared only when every candidate of
+    the region carries its open deals in one currency (amounts in different currencies are not added
+    up here); otherwise the count decides.
+    """
+    by_region: dict[int | None, list[EmLoad]] = {}
     for load in loads:
-        current = best.get(load.em.region_id)
-        rank = (load.open_count, load.stale_count, load.em.name)
-        if current is None or rank < (current.open_count, current.stale_count, current.em.name):
-            best[load.em.region_id] = load
+        if load.em.role == Role.ENGAGEMENT_MANAGER:
+            by_region.setdefault(load.em.region_id, []).append(load)
+    best: dict[int | None, EmLoad] = {}
+    for region_id, candidates in by_region.items():
+        currencies = {currency for load in candidates for currency in load.amounts}
+        if len(currencies) <= 1:
+            best[region_id] = min(
+                candidates,
+                key=lambda load: (
+                    sum(load.amounts.values(), Decimal("0")),
+                    load.open_count,
+                    load.stale_count,
+                    load.em.name,
+                ),
+            )
+        else:
+            best[region_id] = min(
+                candidates, key=lambda load: (load.open_count, load.stale_count, load.em.name)
+            )
     return best

@@ -54,12 +54,46 @@ def test_workload_per_em_in_the_managers_region(team, em_manager):
     assert (loads["Quinn Quiet"].open_count, loads["Quinn Quiet"].stale_count) == (1, 1)
 
 
-def test_suggested_em_is_least_loaded_in_region(team, em_manager, admin_person):
+def test_suggested_em_is_least_loaded_engagement_manager_never_the_manager(team, em_manager, admin_person):
     suggestions = selectors.suggested_ems(selectors.em_workload(user=em_manager.user))
     amer = team["em"].region_id
-    assert suggestions[amer].em.name == "Emm Amer"  # 0 open, then Quinn with 1, then Em Amer with 3
+    # Emm Amer (EM Manager) has 0 open but is never suggested; AMER loads are in USD and EUR, so the
+    # count decides: Quinn with 1 open before Em Amer with 3.
+    assert suggestions[amer].em == team["quiet"]
     everyone = selectors.suggested_ems(selectors.em_workload(user=admin_person.user))
     assert everyone[team["far"].region_id].em == team["far"]
+    assert everyone[amer].em == team["quiet"]
+
+
+def test_suggestion_ranks_by_open_amount_then_count(em, em_manager, make_person, region_amer):
+    small = make_person(Role.ENGAGEMENT_MANAGER, username="em.small", region=region_amer, name="Sam Small")
+    # Em Amer: one deal of USD 90,000; Sam Small: two deals of USD 10,000 each.
+    rows = [(em, "90000"), (small, "10000"), (small, "10000")]
+    for person, amount in rows:
+        OpportunityFactory(engagement_manager=person, region=region_amer, amount=Decimal(amount))
+    totals: dict[str, Decimal] = {}
+    for person, amount in rows:
+        totals[person.name] = totals.get(person.name, Decimal("0")) + Decimal(amount)
+    expected = min(totals, key=lambda name: totals[name])
+    suggestion = selectors.suggested_ems(selectors.em_workload(user=em_manager.user))[region_amer.pk]
+    assert suggestion.em.name == expected == "Sam Small"  # the lower open amount wins over fewer deals
+
+
+def test_region_with_only_a_manager_has_no_suggestion_or_preselection(make_person, region_emea, admin_person):
+    lone = make_person(Role.EM_MANAGER, username="emm.emea", region=region_emea, name="Mona Manager")
+    opp = OpportunityFactory(region=region_emea, engagement_manager=None, name="EMEA needs an EM")
+    assert region_emea.pk not in selectors.suggested_ems(selectors.em_workload(user=admin_person.user))
+    body = (
+        client_for(lone)
+        .get(reverse("engagements:pipeline") + "?scope=unassigned&quarter=any")
+        .content.decode()
+    )
+    row = body[body.index(f'id="opp-{opp.pk}"') :]
+    row = row[: row.index("</select>")]
+    assert f'value="{lone.pk}">Mona Manager — 0 open</option>' in row  # may still be chosen by hand
+    assert " selected" not in row and "suggested" not in row
+    detail = client_for(lone).get(opp.get_absolute_url()).content.decode()
+    assert "suggested: least loaded" not in detail
 
 
 def test_unassigned_view_preselects_suggestion(team, em_manager, region_amer):
@@ -70,9 +104,14 @@ def test_unassigned_view_preselects_suggestion(team, em_manager, region_amer):
         .content.decode()
     )
     row = body[body.index(f'id="opp-{opp.pk}"') :]
-    assert f'value="{em_manager.pk}" selected>Emm Amer — 0 open (suggested: least loaded)' in row
+    row = row[: row.index("</select>")]
+    quiet = team["quiet"]
+    assert f'value="{quiet.pk}" selected>Quinn Quiet — 1 open (suggested: least loaded)' in row
+    assert f'value="{em_manager.pk}">Emm Amer — 0 open</option>' in row  # listed, not preselected
+    assert row.count(" selected") == 1
     detail = client_for(em_manager).get(opp.get_absolute_url()).content.decode()
-    assert "suggested: least loaded, 0 open" in detail
+    assert "Quinn Quiet (AMER) — suggested: least loaded, 1 open" in detail
+    assert "Emm Amer (AMER) — suggested" not in detail
 
 
 @pytest.mark.parametrize(("who", "status"), [("em_manager", 200), ("em", 403), ("leadership", 403)])
