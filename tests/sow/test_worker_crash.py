@@ -138,7 +138,9 @@ class CrashScene:
             )
 
     def wait_until_rendering(self) -> None:
-        wait_for(lambda: self.state().status == "rendering", timeout=60, interval=0.05)
+        # A worker's first task imports WeasyPrint and the app: on a busy two-core machine running the
+        # rest of the suite beside it, that alone can take a minute.
+        wait_for(lambda: self.state().status == "rendering", timeout=180, interval=0.05)
 
     def wait_until_ready(self, worker: Worker) -> SowDocument:
         try:
