@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from core.fields import SingleLineCharField
-from people.models import Person
+from people.models import DELIVERY_ROLES, Person
 from scoping.models import DeliveryRole, EstimateLine
 from sow.models import SECTIONS, CostLine, PricingType, SowStatus, SowVersion
 
@@ -132,10 +132,18 @@ class HandOffForm(TransitionForm):
     delivery_lead = forms.ModelChoiceField(queryset=Person.objects.none())
     kickoff_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     staffing_confirmed = forms.BooleanField(required=False)
+    staffing_override_reason = forms.CharField(
+        label="Reason for confirming staffing anyway",
+        required=False,
+        max_length=2000,
+        help_text="Only needed when not every staffing requirement is covered by confirmed assignments.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     notes = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["delivery_lead"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Person.objects.filter(active=True).order_by("name")
+        field.queryset = Person.objects.filter(active=True, role__in=DELIVERY_ROLES).order_by("name")
+        field.help_text = "People in a delivery role."

@@ -406,6 +406,9 @@ class HandOff(TimeStampedModel):
     delivery_lead = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     kickoff_date = models.DateField()
     staffing_confirmed = models.BooleanField(default=False)
+    staffing_override_reason = models.TextField(
+        blank=True, help_text="Why staffing was confirmed although not every requirement was covered."
+    )
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -311,6 +311,7 @@ def _transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
                 kickoff_date=data["kickoff_date"],
                 staffing_confirmed=data["staffing_confirmed"],
                 notes=data["notes"],
+                staffing_override_reason=data["staffing_override_reason"],
             )
             messages.success(request, f"{version.sow.reference} handed off to delivery.")
     except Conflict as exc:

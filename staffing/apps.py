@@ -11,3 +11,8 @@ class StaffingConfig(AppConfig):
 
         panels.register("sow_version", sow_version_panel)
         panels.register("person", person_panel)
+
+        from sow import handoff_checks
+        from staffing.selectors import staffing_gaps
+
+        handoff_checks.register_staffing_check(staffing_gaps)

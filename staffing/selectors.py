@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.http import Http404
@@ -306,3 +307,25 @@ def candidates_for(requirement: StaffingRequirement) -> CandidateList:
         else:
             result.unavailable.append(candidate)
     return result
+
+
+def staffing_gaps(sow: Sow) -> list[str]:
+    """Each staffing requirement whose confirmed assignments do not cover its hours a week (2 queries)."""
+    requirements = StaffingRequirement.objects.filter(sow=sow).prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=Assignment.objects.filter(status=AssignmentStatus.CONFIRMED),
+            to_attr="confirmed_assignments",
+        )
+    )
+    gaps = []
+    for requirement in requirements.order_by("start_date", "pk"):
+        covered = sum(
+            (a.hours_per_week for a in requirement.confirmed_assignments),
+            Decimal("0"),
+        )
+        if covered < requirement.hours_per_week:
+            name = requirement.title or requirement.get_delivery_role_display()
+            needed = requirement.hours_per_week.normalize()
+            gaps.append(f"{name}: {covered.normalize():f} of {needed:f} hours a week confirmed.")
+    return gaps

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from core import actions
 from core.validators import clean_single_line
-from people.models import Person
+from people.models import DELIVERY_ROLES, Person
 from scoping import services as scoping_services
-from sow import access
+from sow import access, handoff_checks
 from sow.margin import version_margin
 from sow.models import (
     MANDATORY_SECTIONS,
@@ -312,7 +312,7 @@ def sow_mark_signed(
     return actions.save(version, actor=actor, action="marked signed", before=before)
 
 
-HAND_OFF_FIELDS = ("delivery lead", "kickoff date", "staffing confirmed")
+HAND_OFF_FIELDS = ("delivery lead", "kickoff date", "staffing confirmed", "staffing override reason")
 
 
 @transaction.atomic
@@ -325,18 +325,52 @@ def sow_hand_off(
     kickoff_date: dt.date,
     staffing_confirmed: bool,
     notes: str = "",
+    staffing_override_reason: str = "",
 ) -> HandOff:
-    """Signed → handed off to delivery (lead, kickoff date, staffing confirmed, notes)."""
+    """Signed → handed off to delivery (lead, kickoff date, staffing confirmed, notes).
+
+    The delivery lead is an active person in a delivery role. "Staffing confirmed" needs every
+    staffing requirement covered by confirmed assignments, or a reason for confirming anyway (kept).
+    """
     version = _claim_for_edit(actor, version, expected_version)
     require_status(version, SowStatus.SIGNED, action="handed off")
     if not delivery_lead.active:
         raise ValidationError({"delivery_lead": ValidationError("Choose an active person.", code="inactive")})
+    if delivery_lead.role not in DELIVERY_ROLES:
+        roles = ", ".join(str(role.label) for role in DELIVERY_ROLES)
+        raise ValidationError(
+            {
+                "delivery_lead": ValidationError(
+                    f"{delivery_lead.name} is not in a delivery role; choose one of: {roles}.",
+                    code="not_delivery",
+                )
+            }
+        )
     notes = (notes or "").strip()
+    override = (staffing_override_reason or "").strip()
+    if not staffing_confirmed:
+        override = ""
+    else:
+        gaps = handoff_checks.staffing_gaps(version.sow)
+        if gaps and not override:
+            raise ValidationError(
+                {
+                    "staffing_confirmed": ValidationError(
+                        "Staffing is not covered by confirmed assignments: "
+                        + " ".join(gaps)
+                        + " Confirm the assignments first, or give a reason for confirming anyway.",
+                        code="staffing_gaps",
+                    )
+                }
+            )
+        if not gaps:
+            override = ""
     hand_off = HandOff(
         sow_version=version,
         delivery_lead=delivery_lead,
         kickoff_date=kickoff_date,
         staffing_confirmed=staffing_confirmed,
+        staffing_override_reason=override,
         notes=notes,
         created_by=actor,
     )

@@ -8,8 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfWriter
 
+from core.roles import Role
 from sow import services
 from sow.models import MANDATORY_SECTIONS
+from tests.people.factories import PersonFactory
 
 
 def blank_pdf() -> bytes:
@@ -62,9 +64,10 @@ def take_to(version, state: str, *, em, director):
         actor=em.user,
         version=version,
         expected_version=version.version,
-        delivery_lead=em,
+        delivery_lead=PersonFactory(role=Role.PROJECT_MANAGER, region=em.region),
         kickoff_date=today,
         staffing_confirmed=True,
+        staffing_override_reason="Staffed outside the tool",  # kept only if a requirement is not covered
     )
     version.refresh_from_db()
     return version

@@ -247,7 +247,7 @@ def test_confirm_on_signed_and_handed_off_sow(em, psops, admin_person, director,
         actor=em.user,
         version=version,
         expected_version=version.version,
-        delivery_lead=em,
+        delivery_lead=delivery_person("Lead"),
         kickoff_date=dt.date(2027, 4, 5),
         staffing_confirmed=True,
     )
