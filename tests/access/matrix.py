@@ -521,12 +521,9 @@ ADMIN_WRITES: dict[str, AdminWrites] = {
     # The EM call timeline, the outbox and conflicts are records of what happened: nobody edits or
     # deletes them in the admin (a lost push or conflict would lose an edit).
     "engagements_confidenceevent": _NOBODY,
-    "engagements_opportunity": {
-        **_ADMIN_ONLY,
-        "add": (),
-        "revert": (),
-        "actions": {"delete_selected": ("admin",)},
-    },
+    # No bulk delete: an administrator deletes one opportunity at a time, and only one no past
+    # forecast week holds (removal is marking it removed, as the sync does).
+    "engagements_opportunity": {**_ADMIN_ONLY, "add": (), "revert": (), "actions": {}},
     "engagements_pendingpush": {**_NOBODY, "actions": {"retry_push": ("admin",)}},
     "core_emailfailure": _NOBODY,
     "salesforce_syncconflict": {
