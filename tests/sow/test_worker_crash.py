@@ -110,8 +110,11 @@ class CrashScene:
         self.document = SowDocument.objects.create(sow_version=version, kind=SowDocument.Kind.DRAFT)
         self.queue = f"pdf-crash-test-{uuid.uuid4().hex[:12]}"
         self.broker = dedicated_broker_url()
+        # The worker is not a pytest-xdist worker: without this the test settings would move it to
+        # that pytest worker's own Redis database, away from the queue this scene sends to.
+        inherited = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
         self.env = {
-            **os.environ,
+            **inherited,
             "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
             "TEST_WORKER_MEDIA_ROOT": str(media),
             "DATABASE_URL": worker_database_url(),
@@ -138,9 +141,7 @@ class CrashScene:
             )
 
     def wait_until_rendering(self) -> None:
-        # A worker's first task imports WeasyPrint and the app: on a busy two-core machine running the
-        # rest of the suite beside it, that alone can take a minute.
-        wait_for(lambda: self.state().status == "rendering", timeout=180, interval=0.05)
+        wait_for(lambda: self.state().status == "rendering", timeout=60, interval=0.05)
 
     def wait_until_ready(self, worker: Worker) -> SowDocument:
         try:
