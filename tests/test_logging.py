@@ -66,6 +66,7 @@ def test_a_tasks_lines_carry_its_name_and_arguments():
     import config.celery  # noqa: F401  (connects the receiver)
 
     task = SimpleNamespace(name="sow.tasks.render_sow_pdf", request=SimpleNamespace(args=[42], kwargs={}))
+    structlog.contextvars.clear_contextvars()  # an earlier test in this process may have bound a task id
     try:
         signals.bind_extra_task_metadata.send(sender=None, task=task, logger=None)
         context = structlog.contextvars.get_contextvars()
