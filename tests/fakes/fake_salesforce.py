@@ -307,6 +307,7 @@ class FakeSalesforce:
         self.apps: dict[str, ConnectedApp] = {}
         self.passwords: dict[str, str] = {}
         self.tokens: set[str] = set()
+        self.generation = 0  # bumped by reset(): requests begun before it are stale
         self.calls: Counter[str] = Counter()
         self.queries: list[str] = []
         self.composite_sizes: list[int] = []
@@ -363,6 +364,7 @@ class FakeSalesforce:
     def reset(self) -> None:
         """Forget records, sessions, counters and faults (connected apps stay registered)."""
         with self.lock:
+            self.generation += 1
             self.state = _seeded_state()
             self.tokens.clear()
             self.calls.clear()
@@ -1255,9 +1257,15 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.lock:
             fake.api_used += 1
+            generation = fake.generation
         delay = fake._take_latency(kind)
         if delay:
             threading.Event().wait(delay)
+        if fake.generation != generation:
+            # a request an earlier test left waiting (its client timed out): the org was reset
+            # since, so it must not count towards, or answer, the current test
+            self.close_connection = True
+            return False
         auth = self.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip()
         if token not in fake.tokens:
