@@ -124,18 +124,14 @@ def _converted(row: dict[str, Any], rates: Rates) -> Decimal | None:
     return rates.convert(row["s_amount"], row["s_currency"])
 
 
-def _in_commit(row: dict[str, Any] | None, quarter: FiscalQuarter) -> bool:
-    return (
-        row is not None
-        and not row["s_closed"]
-        and row["s_conf"] == Confidence.GREEN
-        and quarter.contains(row["s_close"])
-    )
-
-
-def _commit(row: dict[str, Any] | None, quarter: FiscalQuarter, rates: Rates) -> Decimal | None:
+def _commit(row: dict[str, Any] | None, bounds: tuple[dt.date, dt.date], rates: Rates) -> Decimal | None:
     """The row's Commit contribution; None when it counts in Commit but has no rate."""
-    if row is None or not _in_commit(row, quarter):
+    if (
+        row is None
+        or row["s_closed"]
+        or row["s_conf"] != Confidence.GREEN
+        or not bounds[0] <= row["s_close"] <= bounds[1]
+    ):
         return ZERO
     return _converted(row, rates)
 
@@ -150,6 +146,8 @@ def compare(
     categories = {key: Category(key, label) for key, label in CATEGORIES}
     steps = {key: ZERO for key, _ in WATERFALL_STEPS}
     start = end = ZERO
+    # The quarter's bounds once (FiscalQuarter works them out on every call).
+    bounds = first, last = quarter.start, quarter.end
     left_out: list[tuple[str, str, Decimal, str, dt.date]] = []  # name, currency, amount, week
 
     def add(
@@ -169,9 +167,9 @@ def compare(
 
     for key in sorted(before.keys() | after.keys(), key=str):
         p, c = before.get(key), after.get(key)
-        p_in = p is not None and quarter.contains(p["s_close"])
-        c_in = c is not None and quarter.contains(c["s_close"])
-        commit_before, commit_after = _commit(p, quarter, prev_rates), _commit(c, quarter, cur_rates)
+        p_in = p is not None and first <= p["s_close"] <= last
+        c_in = c is not None and first <= c["s_close"] <= last
+        commit_before, commit_after = _commit(p, bounds, prev_rates), _commit(c, bounds, cur_rates)
         if commit_before is None or commit_after is None:
             # No rate on a week it counts in Commit: the opportunity stays out of the waterfall.
             for row, rates, value in ((p, prev_rates, commit_before), (c, cur_rates, commit_after)):

@@ -439,33 +439,42 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
     )
     closing = _closing_weeks(quarter)
     past_due: list[DrillRow] = []
+    # The metrics a row counts in depend only on these flags: worked out once per combination.
+    keys_for: dict[tuple[Any, ...], list[str]] = {}
+    converted_for: dict[tuple[Decimal, str], Decimal | None] = {}
     for row in rows:
         row["n"] = 1
-        keys = [metric.key for metric in METRICS.values() if metric.test(row)]
-        converted = rates.convert(row["s_amount"] or ZERO, row["s_currency"])
+        flags = (row["s_won"], row["s_closed"], row["s_conf"], row["s_stale"], row["s_past_due"])
+        keys = keys_for.get(flags)
+        if keys is None:
+            keys = keys_for[flags] = [metric.key for metric in METRICS.values() if metric.test(row)]
+        amount_key = (row["s_amount"] or ZERO, row["s_currency"])
+        if amount_key in converted_for:
+            converted = converted_for[amount_key]
+        else:
+            converted = converted_for[amount_key] = rates.convert(*amount_key)
         _add_group(overall, row, keys, converted)
         if (row["s_won"] or not row["s_closed"]) and converted is not None:
             monday = row["s_close"] - dt.timedelta(days=row["s_close"].weekday())
             closing[monday][0 if row["s_won"] else 1] += converted
         if row["s_past_due"]:
             past_due.append(_drill_row(row, converted))
-        region = regions.setdefault(
-            row["s_region"],
-            Breakdown(
+        # A breakdown is made only when its first row comes (never as a throwaway default).
+        region = regions.get(row["s_region"])
+        if region is None:
+            region = regions[row["s_region"]] = Breakdown(
                 row["s_region"],
                 row["s_region_name"] or "No region",
                 _empty_figures(region_plans.get(row["s_region"] or 0)),
-            ),
-        )
+            )
         _add_group(region.figures, row, keys, converted)
-        em = ems.setdefault(
-            row["s_em"],
-            Breakdown(
+        em = ems.get(row["s_em"])
+        if em is None:
+            em = ems[row["s_em"]] = Breakdown(
                 row["s_em"],
                 row["s_em_name"] or "Unassigned",
                 _empty_figures(em_plans.get(row["s_em"] or 0)),
-            ),
-        )
+            )
         _add_group(em.figures, row, keys, converted)
     for (kind, pk), name in names.items():
         target, plans = (regions, region_plans) if kind == "region" else (ems, em_plans)

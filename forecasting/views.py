@@ -42,10 +42,12 @@ def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(quantize_cents(value))
 
 
-def _drill_url(quarter: FiscalQuarter, week: dt.date | None, metric: str, **extra: Any) -> str:
+def _drill_url(
+    quarter: FiscalQuarter, week: dt.date | None, metric: str, *, base: str | None = None, **extra: Any
+) -> str:
     params = {"quarter": quarter.label, "week": week.isoformat() if week else "live", "metric": metric}
     params.update({k: v for k, v in extra.items() if v not in (None, "")})
-    return f"{reverse('forecasting:drill')}?{urlencode(params)}"
+    return f"{base or reverse('forecasting:drill')}?{urlencode(params)}"
 
 
 def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
@@ -81,16 +83,24 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
         )
     trend = figures.trend(quarter, board.overall.plan, book, snapshots)
     closing = board.closing
+    base = reverse("forecasting:drill")  # once, not once per link
     for breakdown in board.by_region:
         breakdown.links = {  # type: ignore[attr-defined]  # for the template
             key: _drill_url(
-                quarter, week, key, region=breakdown.key, scope="" if breakdown.key else "no_region"
+                quarter,
+                week,
+                key,
+                base=base,
+                region=breakdown.key,
+                scope="" if breakdown.key else "no_region",
             )
             for key in figures.METRICS
         }
     for breakdown in board.by_em:
         breakdown.links = {  # type: ignore[attr-defined]  # for the template
-            key: _drill_url(quarter, week, key, em=breakdown.key, scope="" if breakdown.key else "unassigned")
+            key: _drill_url(
+                quarter, week, key, base=base, em=breakdown.key, scope="" if breakdown.key else "unassigned"
+            )
             for key in figures.METRICS
         }
     return {
@@ -106,7 +116,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
         "snapshot": source.snapshot,
         "trend": trend,
         "closing": closing,
-        "links": {key: _drill_url(quarter, week, key) for key in figures.METRICS},
+        "links": {key: _drill_url(quarter, week, key, base=base) for key in figures.METRICS},
         "query": urlencode({"quarter": quarter.label, "week": week.isoformat() if week else "live"}),
         "charts": {
             "trend": {
