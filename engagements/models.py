@@ -89,6 +89,12 @@ class Opportunity(TimeStampedModel):
     em_confidence_rationale = models.TextField("EM confidence rationale", blank=True)
     scoping_issue_link = models.URLField("scoping issue link", max_length=500, blank=True)
     em_reviewed_at = models.DateTimeField("EM last reviewed", null=True, blank=True)
+    booked_on = models.DateField(
+        "booking date",
+        null=True,
+        blank=True,
+        help_text="The day the customer signed its SOW (recorded when the SOW is marked signed).",
+    )
 
     sf_last_modified = models.DateTimeField("Salesforce last modified", null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@ actions, tasks and commands call these."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -320,3 +321,15 @@ def pending_push_retry(*, actor: AnyUser, push_ids: list[int]) -> int:
         last_error="",
         updated_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def opportunity_record_booking(*, actor: User, opportunity_id: int, booked_on: dt.date) -> Opportunity:
+    """Record the booking date (the day its SOW was signed) on the opportunity. Called by the SOW's
+    signature, which has checked who may record it; the EM's open edits stay valid (no version bump)."""
+    fresh = actions.lock(Opportunity.objects.all(), pk=opportunity_id)
+    if fresh.booked_on == booked_on:
+        return fresh
+    before = actions.snapshot(fresh)
+    fresh.booked_on = booked_on
+    return actions.save(fresh, actor=actor, action="recorded the booking date", before=before)

@@ -38,6 +38,16 @@ class Region(TimeStampedModel):
         max_length=16, unique=True, help_text="Short code, e.g. AMER, EMEA, APAC, PubSec."
     )
     name = models.CharField(max_length=100)
+    blended_bill_rate = MoneyField(
+        "blended bill rate",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=(
+            "Average bill rate an hour in the corporate currency (CORPORATE_CURRENCY): capacity "
+            "planning turns the amount of an opportunity without an estimate into hours with it."
+        ),
+    )
 
     history = HistoricalRecords()
 

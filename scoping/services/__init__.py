@@ -34,6 +34,7 @@ from scoping.services.estimates import (
 from scoping.services.issues import (
     agreed_estimate,
     scoping_issue_create,
+    scoping_issue_mark_approved,
     scoping_issue_move,
     scoping_issue_ready_for_sow,
     scoping_issue_update,
@@ -64,6 +65,7 @@ __all__ = [
     "estimate_update",
     "rate_card_role_names",
     "scoping_issue_create",
+    "scoping_issue_mark_approved",
     "scoping_issue_move",
     "scoping_issue_ready_for_sow",
     "scoping_issue_update",

@@ -188,6 +188,19 @@ def scoping_issue_move(*, actor: User, issue: ScopingIssue, status: str) -> Scop
     return fresh
 
 
+@transaction.atomic
+def scoping_issue_mark_approved(*, actor: User, issue_id: int) -> ScopingIssue:
+    """Move the issue to Approved because its SOW was approved (called by the SOW's approval, which
+    has checked the approver). A closed issue stays closed; an approved one is left as it is."""
+    fresh = actions.lock(ScopingIssue.objects.select_related("opportunity"), pk=issue_id)
+    if fresh.status in (ScopingStatus.APPROVED, ScopingStatus.CLOSED):
+        return fresh
+    before = actions.snapshot(fresh)
+    fresh.status = ScopingStatus.APPROVED
+    fresh.version += 1  # an open discovery edit made before the approval is stale, as after a move
+    return actions.save(fresh, actor=actor, action="moved on the board: its SOW was approved", before=before)
+
+
 def lock_issue(issue_pk: int) -> ScopingIssue:
     """The issue, fresh and locked. Every write to an issue's estimates or reviews takes this lock
     first (before any estimate's), so two of them never wait on each other."""

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core import actions
 from core.validators import clean_single_line
+from engagements import services as opportunity_services
 from people.models import DELIVERY_ROLES, Person
 from scoping import services as scoping_services
 from sow import access, handoff_checks
@@ -164,6 +165,7 @@ def sow_approve(*, actor: User, version: SowVersion, expected_version: int, comm
         version, actor=actor, action="approved", before=before, note=comment, also_changed=superseded
     )
     queue_render(actor=actor, version=version, kind=SowDocument.Kind.FINAL)
+    scoping_services.scoping_issue_mark_approved(actor=actor, issue_id=version.sow.scoping_issue_id)
     notify(
         f"SOW approved: {version.sow.reference} {version.sow.title}",
         f"{version.sow.reference} {version.label} was approved by {_name(actor)}."
@@ -309,7 +311,11 @@ def sow_mark_signed(
     version.signed_copy.save("signed.pdf", signed_copy, save=False)  # stored under a random name
     version.status = SowStatus.SIGNED
     version.signed_at = signed_on
-    return actions.save(version, actor=actor, action="marked signed", before=before)
+    actions.save(version, actor=actor, action="marked signed", before=before)
+    opportunity_services.opportunity_record_booking(
+        actor=actor, opportunity_id=version.sow.opportunity_id, booked_on=signed_on
+    )
+    return version
 
 
 HAND_OFF_FIELDS = ("delivery lead", "kickoff date", "staffing confirmed", "staffing override reason")
