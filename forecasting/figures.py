@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, DecimalField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,8 +26,15 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from engagements.models import Confidence, Opportunity
 from engagements.selectors import stale_call
-from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
+from forecasting.models import (
+    BookingsPlan,
+    ExchangeRate,
+    ForecastSnapshot,
+    ForecastSnapshotRow,
+    ForecastSnapshotTotal,
+)
 from forecasting.selectors import SNAPSHOT_LIMIT
+from forecasting.totals import totals_ensure
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -598,7 +605,8 @@ def trend(
 ) -> list[TrendPoint]:
     """Closed won, Commit and Best case (and so both forecasts) at each snapshot week of the quarter,
     each week with the rates its snapshot stored; snapshots that cannot answer the quarter are left
-    out (one query, plus one for the snapshots unless they are given)."""
+    out. Read from the per-snapshot totals (one query, plus one for the snapshots unless they are
+    given; a snapshot without totals gets them written first)."""
     del book  # each snapshot carries its own rates
     weeks_from, weeks_to = quarter.start - dt.timedelta(days=6), quarter.end
     given = list(snapshots) if snapshots is not None else []
@@ -611,35 +619,26 @@ def trend(
         for snap in snapshots
         if weeks_from <= snap.week <= weeks_to and Source(snap, snap.taken_at).answers(quarter)
     }
+    totals_ensure(chosen.values())
     groups = (
-        ForecastSnapshotRow.objects.filter(
-            snapshot_id__in=list(chosen),
-            close_date__gte=quarter.start,
-            close_date__lte=quarter.end,
-        )
+        ForecastSnapshotTotal.objects.filter(snapshot_id__in=list(chosen), quarter=quarter.label)
         .filter(Q(is_won=True) | Q(is_closed=False, confidence__in=[Confidence.GREEN, Confidence.AMBER]))
-        .values("snapshot_id", "confidence", "currency", "is_won", "is_closed", "amount")
-        .annotate(n=Count("pk"))
+        .values_list("snapshot_id", "confidence", "currency", "is_won", "is_closed", "amount", "converted")
         .order_by()
     )
     points: dict[dt.date, TrendPoint] = {
         snap.week: TrendPoint(snap.week, ZERO, ZERO, ZERO, plan) for snap in chosen.values()
     }
-    rates = {pk: Source(snap, snap.taken_at).rates(RateBook([])) for pk, snap in chosen.items()}
-    for group in groups:
-        point = points[chosen[group["snapshot_id"]].week]
-        one = rates[group["snapshot_id"]].convert(group["amount"], group["currency"])
-        if one is None:
-            point.unconverted[group["currency"]] = (
-                point.unconverted.get(group["currency"], ZERO) + group["amount"] * group["n"]
-            )
+    for snapshot_id, confidence, currency, is_won, is_closed, amount, converted in groups:
+        point = points[chosen[snapshot_id].week]
+        if converted is None:
+            point.unconverted[currency] = point.unconverted.get(currency, ZERO) + amount
             continue
-        converted = one * group["n"]
-        if group["is_won"]:
+        if is_won:
             point.closed_won += converted
-        elif not group["is_closed"]:
-            if group["confidence"] == Confidence.GREEN:
+        elif not is_closed:
+            if confidence == Confidence.GREEN:
                 point.commit += converted
-            if group["confidence"] in (Confidence.GREEN, Confidence.AMBER):
+            if confidence in (Confidence.GREEN, Confidence.AMBER):
                 point.best_case += converted
     return [points[week] for week in sorted(points)]

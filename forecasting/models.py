@@ -57,6 +57,8 @@ class ExchangeRate(models.Model):
         max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
     )
     effective_date = models.DateField()
+    # When the rate was last saved: part of the version a cached past week is keyed on.
+    changed_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         ordering = ["currency", "-effective_date"]
@@ -83,6 +85,9 @@ class ForecastSnapshot(models.Model):
     rates = models.JSONField(default=dict)
     replaced_at = models.DateTimeField(null=True, help_text="When the week's rows were last replaced.")
     replaced_by = models.CharField(max_length=150, blank=True, help_text="Who replaced them.")
+    # The fiscal year start month its totals (ForecastSnapshotTotal) were grouped by; None until they
+    # are written (snapshots stored before the totals existed get theirs on first read).
+    totals_start_month = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         ordering = ["-week"]
@@ -123,3 +128,31 @@ class ForecastSnapshotRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot}: {self.name}"
+
+
+class ForecastSnapshotTotal(models.Model):
+    """One snapshot's rows summed per fiscal quarter of their close date, colour, currency and
+    won/closed, written when the snapshot is taken, so the trend reads a few rows per week."""
+
+    snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.CASCADE, related_name="totals")
+    quarter = models.CharField(max_length=8)
+    confidence = models.CharField(max_length=5, choices=Confidence.choices)
+    currency = CurrencyField()
+    is_won = models.BooleanField()
+    is_closed = models.BooleanField()
+    count = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)  # in `currency`
+    # In the corporate currency with the snapshot's rates, each row rounded to cents once; None
+    # when the snapshot has no rate for the currency.
+    converted = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "quarter", "confidence", "currency", "is_won", "is_closed"],
+                name="snapshottotal_one_per_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} {self.quarter} {self.confidence} {self.currency}"

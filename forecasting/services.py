@@ -12,16 +12,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import actions
 from core.fiscal import FiscalQuarter
 from core.money import CURRENCY_CODES
 from core.validators import parse_decimal
-from engagements.models import Opportunity
-from forecasting import access
+from engagements.models import Account, Opportunity
+from forecasting import access, totals
 from forecasting.figures import RateBook
 from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
 from people.models import Person, Region
@@ -87,41 +86,10 @@ def snapshot_take(
     before = None if created else actions.snapshot(snapshot)
     before_taken = snapshot.taken_at
     ForecastSnapshotRow.objects.filter(snapshot=snapshot).delete()
-    carried = ForecastSnapshotRow.objects.filter(
-        snapshot=ForecastSnapshot.objects.filter(week__lt=week).order_by("-week")[:1],
-        close_date__gte=closed_from,
-        opportunity__isnull=False,
-    ).values("opportunity_id")
-    in_scope = (
-        Opportunity.objects.filter(removed_in_salesforce_at__isnull=True)
-        .filter(Q(is_closed=False) | Q(close_date__gte=closed_from) | Q(pk__in=carried))
-        .select_related("account", "engagement_manager", "region")
-    )
-    rows = [
-        ForecastSnapshotRow(
-            snapshot=snapshot,
-            opportunity_id=opp.pk,
-            name=opp.name,
-            account_name=opp.account.name,
-            amount=opp.amount or Decimal("0"),
-            currency=opp.currency,
-            close_date=opp.close_date,
-            stage=opp.stage,
-            is_closed=opp.is_closed,
-            is_won=opp.is_won,
-            confidence=opp.em_confidence,
-            engagement_manager_id=opp.engagement_manager_id,
-            engagement_manager_name=opp.engagement_manager.name if opp.engagement_manager else "",
-            region_id=opp.region_id,
-            region_code=opp.region.code if opp.region else "",
-            em_reviewed_at=opp.em_reviewed_at,
-        )
-        for opp in in_scope.iterator(chunk_size=2000)
-    ]
-    ForecastSnapshotRow.objects.bulk_create(rows, batch_size=2000)
+    rows_count = _snapshot_insert_rows(snapshot, week=week, closed_from=closed_from)
     now = timezone.now()
     snapshot.taken_at = now
-    snapshot.rows_count = len(rows)
+    snapshot.rows_count = rows_count
     snapshot.closed_from, snapshot.closed_to = closed_from, None
     # The rates in force on the day it is taken (the as-of date its figures are converted on).
     snapshot.rates = RateBook.load().on(timezone.localtime(now).date()).as_stored()
@@ -130,6 +98,8 @@ def snapshot_take(
         snapshot.replaced_at = now
         snapshot.replaced_by = actor.get_full_name() or actor.get_username() if actor else ""
         fields += ["replaced_at", "replaced_by"]
+    totals.totals_write(snapshot)
+    totals.analyze()
     actions.save(
         snapshot,
         actor=actor,
@@ -145,6 +115,44 @@ def snapshot_take(
         ),
     )
     return snapshot
+
+
+def _snapshot_insert_rows(snapshot: ForecastSnapshot, *, week: dt.date, closed_from: dt.date) -> int:
+    """Copy the opportunities in scope into the snapshot's rows with one INSERT … SELECT (the same
+    statement on PostgreSQL and SQLite); returns how many rows it wrote."""
+    qn = connection.ops.quote_name
+    row_table = qn(ForecastSnapshotRow._meta.db_table)
+    # Only table names from the models are formatted in; every value is a parameter.
+    sql = f"""
+        INSERT INTO {row_table} (
+            snapshot_id, opportunity_id, name, account_name, amount, currency, close_date, stage,
+            is_closed, is_won, confidence, engagement_manager_id, engagement_manager_name,
+            region_id, region_code, em_reviewed_at
+        )
+        SELECT %s, o.id, o.name, a.name, COALESCE(o.amount, 0), o.currency, o.close_date, o.stage,
+               o.is_closed, o.is_won, o.em_confidence, o.engagement_manager_id, COALESCE(p.name, ''),
+               o.region_id, COALESCE(r.code, ''), o.em_reviewed_at
+        FROM {qn(Opportunity._meta.db_table)} o
+        JOIN {qn(Account._meta.db_table)} a ON a.id = o.account_id
+        LEFT JOIN {qn(Person._meta.db_table)} p ON p.id = o.engagement_manager_id
+        LEFT JOIN {qn(Region._meta.db_table)} r ON r.id = o.region_id
+        WHERE o.removed_in_salesforce_at IS NULL
+          AND (
+            o.is_closed = %s
+            OR o.close_date >= %s
+            OR o.id IN (
+                SELECT c.opportunity_id FROM {row_table} c
+                WHERE c.snapshot_id = (
+                    SELECT s.id FROM {qn(ForecastSnapshot._meta.db_table)} s
+                    WHERE s.week < %s ORDER BY s.week DESC LIMIT 1
+                )
+                  AND c.close_date >= %s AND c.opportunity_id IS NOT NULL
+            )
+          )
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [snapshot.pk, False, closed_from, week, closed_from])
+        return int(cursor.rowcount)
 
 
 @dataclass
