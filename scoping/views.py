@@ -303,6 +303,7 @@ def _estimate_context(request: HtmxHttpRequest, estimate: Estimate, **extra: Any
         "errors": {},
         "values": {},
         "threshold": services.ta_review_threshold(),
+        "panels": panels.panels_for("estimate", request.user, estimate),
     }
     context.update(extra)
     values: Any = context["values"]

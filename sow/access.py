@@ -10,7 +10,7 @@ from core.rules import rule, user_rule
 from core.types import AnyUser
 from scoping import access as scoping_access
 from scoping.models import ScopingIssue
-from sow.models import Sow, SowVersion
+from sow.models import ChangeRequest, Sow, SowVersion
 
 
 @user_rule("SOWs are not part of your role.")
@@ -80,3 +80,15 @@ def require_decider(user: AnyUser, version: SowVersion) -> None:
     """Refuse `user` deciding on `version`: first for not being an approver, then for being its author."""
     can_decide_sows.require(user)
     can_decide.require(user, version)
+
+
+@rule("You drafted this change request; another PS Director must approve it.")
+def can_decide_change_request(user: AnyUser, change_request: ChangeRequest) -> bool:
+    """Decide on a change request: a PS Director other than its author (as for a SOW version). Drafting,
+    costing, sending and signing it follow `can_edit` on its SOW; reading it, `can_view`."""
+    return can_decide_sows(user) and change_request.author_id != user.pk
+
+
+def require_change_request_decider(user: AnyUser, change_request: ChangeRequest) -> None:
+    can_decide_sows.require(user)
+    can_decide_change_request.require(user, change_request)

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from core.admin_site import ReadOnlyAdmin
 from core.exceptions import Conflict
 from core.history import HistoryAdmin
-from sow import access, selectors, services
+from sow import access, change_request_admin, selectors, services
 from sow.forms import DecisionForm
 from sow.models import (
     ApprovalQueueItem,
@@ -73,6 +73,11 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
                 self.admin_site.admin_view(self.review_view),
                 name="sow_approvalqueueitem_review",
             ),
+            path(
+                "change-requests/<int:pk>/",
+                self.admin_site.admin_view(self.change_request_review_view),
+                name="sow_approvalqueueitem_cr_review",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -95,6 +100,7 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
             **self.admin_site.each_context(request),
             "title": "SOW approval queue",
             "rows": rows,
+            "change_requests": change_request_admin.queue_rows(request, now),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/sow/approval_queue.html", context)
@@ -184,6 +190,9 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/sow/review.html", context)
+
+    def change_request_review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return change_request_admin.review(self, request, pk)
 
 
 def _link(url: str, text: str) -> str:

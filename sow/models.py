@@ -427,3 +427,170 @@ class ApprovalQueueItem(SowVersion):
         proxy = True
         verbose_name = "SOW awaiting approval"
         verbose_name_plural = "SOW approval queue"
+
+
+def change_request_signed_path(instance: models.Model, filename: str) -> str:
+    """A random name, like a SOW's signed copy (see signed_copy_path)."""
+    return f"sow/cr-signed/{secrets.token_urlsafe(24)}.pdf"
+
+
+def change_request_document_path(instance: models.Model, filename: str) -> str:
+    return f"sow/cr-pdf/{secrets.token_urlsafe(24)}.pdf"
+
+
+class ChangeRequestStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SENT = "sent", "Sent"
+    SIGNED = "signed", "Signed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# The change requests whose price counts in the SOW's current contract value: every one a PS Director
+# approved (sent to the customer and signed included); drafts, those waiting or sent back, and withdrawn
+# ones do not.
+CONTRACT_STATUSES = frozenset(
+    {ChangeRequestStatus.APPROVED, ChangeRequestStatus.SENT, ChangeRequestStatus.SIGNED}
+)
+
+
+class ChangeRequest(TimeStampedModel):
+    """A change to a signed SOW: what changes in scope (its lines), the price and cost that come with
+    it, why, and what it does to the dates; approved like a SOW and signed by the customer."""
+
+    sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="change_requests")
+    sow_version = models.ForeignKey(
+        SowVersion,
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        help_text="The signed version this change request changes.",
+    )
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.DRAFT
+    )
+    title = models.CharField(max_length=200)
+    reason = models.TextField(blank=True, help_text="Why the scope changes.")
+    schedule_impact = models.TextField("effect on dates", blank=True)
+    new_end_date = models.DateField(null=True, blank=True, help_text="Blank: the end date does not change.")
+    estimate = models.ForeignKey(
+        Estimate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        help_text="The revised estimate the scope lines were taken from, if any.",
+    )
+    currency = CurrencyField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    below_target_justification = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateField(null=True, blank=True)
+    sent_to = models.TextField(blank=True)
+    signed_at = models.DateField(null=True, blank=True)
+    signed_copy = models.FileField(upload_to=change_request_signed_path, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["sow", "number"]
+        constraints = [models.UniqueConstraint(fields=["sow", "number"], name="changerequest_sow_number")]
+
+    def __str__(self) -> str:
+        return f"{self.sow.reference} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"CR-{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == ChangeRequestStatus.DRAFT
+
+    @property
+    def counts_in_contract(self) -> bool:
+        return self.status in CONTRACT_STATUSES
+
+    def get_absolute_url(self) -> str:
+        return reverse("sow:cr_detail", args=[self.pk])
+
+
+class ChangeRequestLine(models.Model):
+    """One line of a change request's scope delta: a line added, removed or changed, with what it does
+    to the price and to the cost (signed: a removed line takes its price and cost off)."""
+
+    class Change(models.TextChoices):
+        ADDED = "added", "Added"
+        REMOVED = "removed", "Removed"
+        CHANGED = "changed", "Changed"
+
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="lines")
+    change = models.CharField(max_length=8, choices=Change.choices)
+    kind = models.CharField(max_length=12, choices=LineKind.choices)
+    description = models.CharField(max_length=300)
+    delivery_role = models.ForeignKey(
+        DeliveryRole, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role_name = models.CharField(max_length=100, blank=True)
+    hours_delta = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+    bill_rate = MoneyField(default=Decimal("0"), help_text="Labour lines: copied when the line is added.")
+    cost_rate = MoneyField(default=Decimal("0"), help_text="Labour lines: copied when the line is added.")
+    price_delta = MoneyField(default=Decimal("0"))
+    cost_delta = MoneyField(default=Decimal("0"))
+    no_cost_reason = models.TextField(blank=True)
+    from_estimate = models.BooleanField(default=False, help_text="Taken from the revised estimate.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_change_display()}: {self.description}"
+
+
+class ChangeRequestApproval(models.Model):
+    """A PS Director's decision on a change request (who, when, decision, comment)."""
+
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="approvals")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    decision = models.CharField(max_length=20, choices=Approval.Decision.choices)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.change_request}"
+
+
+class ChangeRequestDocument(TimeStampedModel):
+    """A change request's rendered PDF: DRAFT-watermarked until approved, final after."""
+
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=5, choices=SowDocument.Kind.choices)
+    status = models.CharField(
+        max_length=10, choices=SowDocument.Status.choices, default=SowDocument.Status.QUEUED
+    )
+    file = models.FileField(upload_to=change_request_document_path, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["change_request", "kind"], name="crdocument_request_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_request} {self.kind} PDF ({self.status})"

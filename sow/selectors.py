@@ -17,6 +17,8 @@ from sow import access, margin
 from sow.models import (
     SECTIONS,
     Approval,
+    ChangeRequest,
+    ChangeRequestStatus,
     CostLine,
     MarginTarget,
     Sow,
@@ -208,11 +210,19 @@ class QueueSummary:
 
 
 def queue_summary() -> QueueSummary:
-    """The approval queue in one query: how many are submitted and the oldest submission."""
+    """The approval queue in two queries: how many SOW versions and change requests are submitted,
+    and the oldest submission."""
     row = SowVersion.objects.filter(status=SowStatus.SUBMITTED).aggregate(
         waiting=Count("pk"), oldest=Min("submitted_at")
     )
-    return QueueSummary(waiting=row["waiting"] or 0, oldest_submitted_at=row["oldest"])
+    # Change requests wait in the same queue.
+    crs = ChangeRequest.objects.filter(status=ChangeRequestStatus.SUBMITTED).aggregate(
+        waiting=Count("pk"), oldest=Min("submitted_at")
+    )
+    oldest = [at for at in (row["oldest"], crs["oldest"]) if at is not None]
+    return QueueSummary(
+        waiting=(row["waiting"] or 0) + (crs["waiting"] or 0), oldest_submitted_at=min(oldest, default=None)
+    )
 
 
 def open_risks(version: SowVersion) -> list[Risk]:
@@ -292,3 +302,42 @@ def estimate_diff(version: SowVersion) -> EstimateDiff:
         if key not in after:
             rows.append(EstimateLineDiff("-", old.description, old.amount, None, _size(old), ""))
     return EstimateDiff(base=base, estimate=estimate, lines=rows)
+
+
+def change_request_for_user(*, user: AnyUser, pk: int) -> ChangeRequest:
+    """A change request `user` may read (its SOW's rule), else 404."""
+    change_request = (
+        ChangeRequest.objects.select_related(
+            "sow",
+            "sow__opportunity",
+            "sow__opportunity__account",
+            "sow__opportunity__engagement_manager",
+            "sow__scoping_issue",
+            "sow_version",
+            "sow_version__estimate",
+            "estimate",
+            "author",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if change_request is None or not access.can_view(user, change_request.sow):
+        raise Http404("No such change request.")
+    return change_request
+
+
+def change_request_queue() -> list[ChangeRequest]:
+    """Submitted change requests, oldest first (a fixed number of queries)."""
+    return list(
+        ChangeRequest.objects.filter(status=ChangeRequestStatus.SUBMITTED)
+        .select_related(
+            "sow",
+            "sow__opportunity",
+            "sow__opportunity__account",
+            "sow__opportunity__region",
+            "sow__opportunity__engagement_manager",
+            "sow_version",
+            "author",
+        )
+        .order_by("submitted_at", "pk")
+    )

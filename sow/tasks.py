@@ -6,7 +6,7 @@ import logging
 
 from celery import Task, shared_task
 
-from sow.models import SowDocument
+from sow.models import ChangeRequestDocument, SowDocument
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,36 @@ def render_sow_pdf(self: Task[[int], str], document_id: int) -> str:
     except Exception:
         logger.exception(
             "SOW PDF render failed", extra={"document_id": document_id, "task_id": self.request.id}
+        )
+        return "failed"
+    return document.status
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(OSError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=3,
+)
+def render_change_request_pdf(self: Task[[int], str], document_id: int) -> str:
+    """Render one change request's document (idempotent, like render_sow_pdf)."""
+    from sow.change_request_pdf import render_document
+
+    if not ChangeRequestDocument.objects.filter(pk=document_id).exists():
+        return "missing"
+    try:
+        document = render_document(document_id)
+    except OSError:
+        raise
+    except Exception:
+        logger.exception(
+            "Change request PDF render failed", extra={"document_id": document_id, "task_id": self.request.id}
         )
         return "failed"
     return document.status

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sow import views
+from sow import change_request_views, views
 
 app_name = "sow"
 
@@ -17,4 +17,34 @@ urlpatterns = [
     path("sows/versions/<int:pk>/signed.pdf", views.download_signed, name="download_signed"),
     path("sows/versions/<int:pk>/diff/", views.version_diff, name="diff"),
     path("sows/versions/<int:pk>/<str:action>/", views.version_transition, name="transition"),
+]
+
+# Change requests on signed SOWs.
+urlpatterns += [
+    path("sows/versions/<int:pk>/change-requests/new/", change_request_views.cr_create, name="cr_create"),
+    path("change-requests/<int:pk>/", change_request_views.cr_detail, name="cr_detail"),
+    path("change-requests/<int:pk>/edit/", change_request_views.cr_edit, name="cr_edit"),
+    path("change-requests/<int:pk>/lines/", change_request_views.cr_line_add, name="cr_line_add"),
+    path(
+        "change-requests/<int:pk>/lines/<int:line_pk>/delete/",
+        change_request_views.cr_line_delete,
+        name="cr_line_delete",
+    ),
+    path(
+        "change-requests/<int:pk>/from-estimate/",
+        change_request_views.cr_from_estimate,
+        name="cr_from_estimate",
+    ),
+    path("change-requests/<int:pk>/pdf/", change_request_views.cr_request_pdf, name="cr_request_pdf"),
+    path(
+        "change-requests/<int:pk>/pdf/<str:kind>.pdf",
+        change_request_views.cr_download_pdf,
+        name="cr_download_pdf",
+    ),
+    path(
+        "change-requests/<int:pk>/signed.pdf",
+        change_request_views.cr_download_signed,
+        name="cr_download_signed",
+    ),
+    path("change-requests/<int:pk>/<str:action>/", change_request_views.cr_transition, name="cr_transition"),
 ]

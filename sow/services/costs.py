@@ -49,27 +49,12 @@ def prefill_costs(cost_estimate: CostEstimate, estimate: Estimate) -> None:
     pass-through lines (licences, partner fees) and travel & expenses at their price times the
     configured cost percentage. A priced line that would cost nothing still gets its line, at zero,
     for the EM to cost or to mark "no cost" with a reason before submitting."""
-    roles = {r.name: r for r in DeliveryRole.objects.filter(currency=estimate.currency, active=True)}
-    packaged = roles.get(settings.SOW_PACKAGED_DELIVERY_ROLE)
-    pass_through = _percent("SOW_PASS_THROUGH_COST_PERCENT")
+    roles = rate_card_roles(estimate.currency)
     lines = []
     position = 0
     for position, line in enumerate(estimate.lines.all(), start=1):
-        cost = CostLine(cost_estimate=cost_estimate, estimate_line=line, position=position)
-        if line.kind == EstimateLine.Kind.ACTIVITY:
-            role = roles.get(line.role_name)
-            cost.kind, cost.description, cost.hours = CostLine.Kind.ROLE, line.description, line.hours
-            cost.delivery_role, cost.role_name = role, line.role_name
-            cost.cost_rate = role.cost_rate if role is not None else line.cost_rate
-        elif line.kind == EstimateLine.Kind.SKU:
-            cost.kind, cost.hours = CostLine.Kind.ROLE, line.hours
-            cost.description = f"Delivery of {line.description}"
-            cost.delivery_role = packaged
-            cost.role_name = packaged.name if packaged is not None else settings.SOW_PACKAGED_DELIVERY_ROLE
-            cost.cost_rate = packaged.cost_rate if packaged is not None else Decimal("0")
-        else:
-            cost.kind, cost.description = CostLine.Kind.PASS_THROUGH, line.description
-            cost.amount = quantize_cents(line.amount * pass_through)
+        cost = estimate_line_cost(line, roles)
+        cost.cost_estimate, cost.position = cost_estimate, position
         lines.append(cost)
     if estimate.expenses > 0:
         lines.append(
@@ -77,11 +62,44 @@ def prefill_costs(cost_estimate: CostEstimate, estimate: Estimate) -> None:
                 cost_estimate=cost_estimate,
                 kind=CostLine.Kind.TRAVEL,
                 description="Travel & expenses",
-                amount=quantize_cents(estimate.expenses * _percent("SOW_EXPENSES_COST_PERCENT")),
+                amount=expenses_cost(estimate.expenses),
                 position=position + 1,
             )
         )
     CostLine.objects.bulk_create(lines)
+
+
+def rate_card_roles(currency: str) -> dict[str, DeliveryRole]:
+    """The rate card's active roles in `currency`, by name."""
+    return {r.name: r for r in DeliveryRole.objects.filter(currency=currency, active=True)}
+
+
+def expenses_cost(expenses: Decimal) -> Decimal:
+    """What billed travel & expenses cost: their price times the configured percentage."""
+    return quantize_cents(expenses * _percent("SOW_EXPENSES_COST_PERCENT"))
+
+
+def estimate_line_cost(line: EstimateLine, roles: dict[str, DeliveryRole]) -> CostLine:
+    """The (unsaved) cost line of one priced estimate line: labour at its role's cost rate on the rate
+    card (else the rate copied onto the line), a packaged SKU's delivery hours at the packaged delivery
+    role's, a pass-through line at its price times the configured cost percentage."""
+    cost = CostLine(estimate_line=line)
+    if line.kind == EstimateLine.Kind.ACTIVITY:
+        role = roles.get(line.role_name)
+        cost.kind, cost.description, cost.hours = CostLine.Kind.ROLE, line.description, line.hours
+        cost.delivery_role, cost.role_name = role, line.role_name
+        cost.cost_rate = role.cost_rate if role is not None else line.cost_rate
+    elif line.kind == EstimateLine.Kind.SKU:
+        packaged = roles.get(settings.SOW_PACKAGED_DELIVERY_ROLE)
+        cost.kind, cost.hours = CostLine.Kind.ROLE, line.hours
+        cost.description = f"Delivery of {line.description}"
+        cost.delivery_role = packaged
+        cost.role_name = packaged.name if packaged is not None else settings.SOW_PACKAGED_DELIVERY_ROLE
+        cost.cost_rate = packaged.cost_rate if packaged is not None else Decimal("0")
+    else:
+        cost.kind, cost.description = CostLine.Kind.PASS_THROUGH, line.description
+        cost.amount = quantize_cents(line.amount * _percent("SOW_PASS_THROUGH_COST_PERCENT"))
+    return cost
 
 
 def copy_costs(source: SowVersion, cost_estimate: CostEstimate) -> None:
