@@ -84,3 +84,69 @@ def seed_sows() -> int:
             justification="Strategic logo; partner delivers training at reduced rates.",
         )
     return 1
+
+
+def seed_change_requests() -> int:
+    """An approved change request on the signed demo SOW (an extra integration and the travel to run
+    its workshop), so its page shows the original, the change and the current contract value."""
+    from people.models import Person
+    from scoping.models import DeliveryRole
+    from sow.models import ChangeRequest, SowStatus, SowVersion
+    from sow.services import change_requests
+
+    if ChangeRequest.objects.exists():
+        return 0
+    signed = (
+        SowVersion.objects.filter(status__in=[SowStatus.SIGNED, SowStatus.HANDED_OFF])
+        .select_related("sow__opportunity__engagement_manager__user")
+        .order_by("pk")
+        .first()
+    )
+    director = Person.objects.filter(role="ps_director", user__isnull=False).select_related("user").first()
+    if signed is None or director is None or director.user is None:
+        return 0
+    em = signed.sow.opportunity.engagement_manager
+    role = DeliveryRole.objects.filter(name="Senior Engineer", currency=signed.currency, active=True).first()
+    if em is None or em.user is None or role is None:
+        return 0
+    actor = em.user
+    draft = change_requests.change_request_create(
+        actor=actor,
+        version=signed,
+        title="SSO integration with the customer's identity provider",
+        reason="The customer moved its identity provider during scoping; single sign-on needs an extra "
+        "integration and a workshop on site.",
+        schedule_impact="One more week before go-live.",
+    )
+    change_requests.change_request_line_add(
+        actor=actor,
+        change_request=draft,
+        change="added",
+        kind="labour",
+        description="SSO integration and testing",
+        delivery_role=role,
+        hours="24",
+    )
+    change_requests.change_request_line_add(
+        actor=actor,
+        change_request=draft,
+        change="added",
+        kind="expenses",
+        description="Travel for the on-site workshop",
+        price="1200",
+    )
+    draft.refresh_from_db()
+    below_target = any("justification" in p for p in change_requests.submission_problems(draft))
+    submitted = change_requests.change_request_submit(
+        actor=actor,
+        change_request=draft,
+        expected_version=draft.version,
+        justification="Strategic account; the integration opens the identity work." if below_target else "",
+    )
+    change_requests.change_request_approve(
+        actor=director.user,
+        change_request=submitted,
+        expected_version=submitted.version,
+        comment="Approved; send it with the kickoff pack.",
+    )
+    return 1

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             sow_demo.seed_templates()
             sow_demo.seed_sows()
             staffing_demo.seed()
+            sow_demo.seed_change_requests()
             forecasting_demo.seed_rates_and_plans()
             forecasting_demo.seed_history()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
