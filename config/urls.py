@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/status/", admin_status, name="admin_status"),
     path("audit/", audit, name="audit"),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),  # /api/v1/ and the API tokens page
     path("", include("engagements.urls")),
     path("", include("salesforce.urls")),
     path("", include("people.urls")),

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "js_lib_bootstrap5",
     "js_lib_htmx",
+    "ninja",  # django-ninja: its Swagger UI assets are served from its own static files
     # project, lowest layer first
     "core",
     "people",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "sow",
     "staffing",
     "forecasting",
+    "api",  # the JSON API: top of the layers, it may use every app's services and selectors
 ]
 
 MIDDLEWARE = [
@@ -395,3 +397,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Every email goes through core/mail.py: sent after commit; a failure is logged and listed in the
 # admin under Core › Email failures instead of being raised to the user or dropped.
 # --- end email --------------------------------------------------------------------------------------
+
+# --- JSON API (/api/v1/) ----------------------------------------------------------------------------
+# Personal API tokens (created on the profile page) last at most this many days; each token may make
+# this many requests a minute (0 = no limit), counted in CACHES["default"] (set CACHE_URL to Redis
+# so every web process counts together).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
+# --- end JSON API -----------------------------------------------------------------------------------

@@ -85,6 +85,11 @@ def world(people, region_amer, region_emea):
         detected_at=timezone.now(),
     )
     foreign = OpportunityFactory(engagement_manager=people["other_em"], region=region_emea, name="EMEA deal")
+    from api import services as api_services
+
+    token = api_services.token_create(
+        actor=em.user, name="Access test", scope="read", expires_in_days=5
+    ).token
     _one_of_every_admin_model(em, opp, issue, estimate)
     return {
         "opportunity": opp,
@@ -100,6 +105,7 @@ def world(people, region_amer, region_emea):
         "conflict": conflict,
         "person": em,
         "foreign": foreign,
+        "token": token,
     }
 
 

@@ -106,6 +106,22 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "staffing:assignment_cancel": ("POST", rule("em", "em_manager", *STAFFING)),
     # forecasting
     "forecasting:dashboard": ("GET", rule(*DASHBOARD)),
+    # the JSON API (tests/api/test_access.py also checks each route with tokens, and the writes)
+    "api:openapi-json": ("GET", rule("all", anonymous=A)),
+    "api:openapi-view": ("GET", rule("all", anonymous=A)),
+    "api:not_found": ("GET", dict.fromkeys(["anonymous", *LOGGED_IN], F)),
+    "api:api-root": ("GET", dict.fromkeys(["anonymous", *LOGGED_IN], F)),
+    "api:opportunity_list": ("GET", rule("all")),
+    "api:opportunity_detail": ("GET", rule("all")),
+    "api:opportunity_update": ("GET", rule("all")),  # the same route: GET reads, PATCH writes
+    "api:opportunity_risks": ("GET", rule("all")),
+    "api:sow_list": ("GET", rule("all")),
+    "api:sow_version_detail": ("GET", rule("all")),
+    "api:sow_transition": ("POST", rule(*EM_SIDE)),  # refused before If-Match for other roles
+    "api:forecast": ("GET", rule(*DASHBOARD)),
+    "api:snapshot_list": ("GET", rule(*DASHBOARD)),
+    "api:tokens": ("GET", rule("all")),
+    "api:token_revoke": ("POST", rule("em", "admin")),  # the token's owner, or an administrator
     "forecasting:drill": ("GET", rule(*DASHBOARD)),
     "forecasting:export": ("GET", rule(*DASHBOARD)),
     "forecasting:calibration": ("GET", rule(*DASHBOARD)),
@@ -405,6 +421,8 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
 ANY_ANSWER = "any answer"
 
 APP_WRITES: dict[str, tuple[str, ...] | str] = {
+    "api:tokens": ("all",),  # creates a token for whoever is signed in
+    "api:token_revoke": ("em", "admin"),
     "login": ANY_ANSWER,
     "logout": ANY_ANSWER,
     "password_change": ("all",),

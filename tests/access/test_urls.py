@@ -87,6 +87,13 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         "staffing:assignment_confirm": {"pk": w["assignment"].pk},
         "staffing:assignment_cancel": {"pk": w["assignment"].pk},
         "forecasting:export": {"table": "regions"},
+        "api:opportunity_detail": {"opportunity_id": w["opportunity"].pk},
+        "api:opportunity_update": {"opportunity_id": w["opportunity"].pk},
+        "api:opportunity_risks": {"opportunity_id": w["opportunity"].pk},
+        "api:sow_version_detail": {"version_id": w["version"].pk},
+        "api:sow_transition": {"version_id": w["version"].pk, "action": "withdraw"},
+        "api:not_found": {"rest": "no-such-endpoint"},
+        "api:token_revoke": {"pk": w["token"].pk},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(w["opportunity"]).pk,
             "object_id": w["opportunity"].pk,
@@ -122,6 +129,8 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
 def outcome(response: Any) -> str:
     if response.status_code == 500:
         return "error"
+    if response.status_code == 401:  # the API asks for a login (or a token) instead of redirecting
+        return L
     if response.status_code in (301, 302) and (
         response.url.startswith(reverse("login")) or response.url.startswith(reverse("admin:login"))
     ):
