@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("engagements.urls")),
     path("", include("salesforce.urls")),
     path("", include("people.urls")),
+    path("", include("notifications.urls")),
     path("", include("scoping.urls")),
     path("", include("sow.urls")),
     path("", include("staffing.urls")),

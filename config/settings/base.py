@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     # project, lowest layer first
     "core",
     "people",
+    "notifications",
     "engagements",
     "salesforce",  # beside scoping and the rest: uses engagements and people, used by none of them
     "scoping",
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
+                "notifications.context_processors.unread_notifications",
             ],
             "libraries": {"durations": "config.durations"},  # {% load durations %}: 15 minutes, 1 hour
         },

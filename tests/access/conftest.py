@@ -91,6 +91,7 @@ def world(people, region_amer, region_emea):
         actor=em.user, name="Access test", scope="read", expires_in_days=5
     ).token
     _one_of_every_admin_model(em, opp, issue, estimate)
+    notification = _notifications(em, people["admin"])
     return {
         "opportunity": opp,
         "risk": risk,
@@ -106,7 +107,22 @@ def world(people, region_amer, region_emea):
         "person": em,
         "foreign": foreign,
         "token": token,
+        "notification": notification,
     }
+
+
+def _notifications(em, admin):
+    """An unread notification (with its email) for the EM, and one for the administrator."""
+    from notifications.models import EmailDelivery, Notification
+
+    ours = Notification.objects.create(
+        user=em.user, kind="sow_signed", title="SOW signed", link="/", event_key="access:em"
+    )
+    EmailDelivery.objects.create(notification=ours, to=em.user.email, subject=ours.title, status="failed")
+    Notification.objects.create(
+        user=admin.user, kind="sow_signed", title="SOW signed", event_key="access:admin"
+    )
+    return ours
 
 
 def _one_of_every_admin_model(em, opp, issue, estimate) -> None:

@@ -42,6 +42,12 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "password_change": ("GET", rule("all")),
     "audit": ("GET", rule("leadership", "admin")),
     "password_change_done": ("GET", rule("all")),
+    # notifications: everyone has their own; another user's is not found
+    "notifications:list": ("GET", rule("all")),
+    "notifications:preferences": ("GET", rule("all")),
+    "notifications:read_all": ("POST", rule("all")),
+    "notifications:open": ("POST", rule("em")),  # the world's notification is the EM's
+    "notifications:read": ("POST", rule("em")),
     # engagements
     "engagements:pipeline": ("GET", rule("all")),
     "engagements:workload": ("GET", rule("em_manager", "admin")),
@@ -163,6 +169,21 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
 # Which roles may open each registered model's admin pages. Non-staff roles are always sent to the
 # admin login; staff roles not listed get 403. Read-only models list nobody under add / delete.
 ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Notifications and their emails: administrators read them (and send failed emails again).
+    "notifications_notification": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
+    "notifications_emaildelivery": {
+        "changelist": ("admin",),
+        "add": (),
+        "change": ("admin",),
+        "delete": (),
+        "history": ("admin",),
+    },
     # Login lockouts: administrators see them and unlock by deleting the attempt.
     # Emails that could not be sent: administrators read them.
     "core_emailfailure": {
@@ -426,6 +447,10 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "login": ANY_ANSWER,
     "logout": ANY_ANSWER,
     "password_change": ("all",),
+    "notifications:preferences": ("all",),
+    "notifications:read_all": ("all",),
+    "notifications:open": ("em",),
+    "notifications:read": ("em",),
     "engagements:em_fields": EM_SIDE,
     "engagements:confirm": EM_SIDE,
     "engagements:assign": ("em_manager", "admin"),
@@ -544,6 +569,8 @@ ADMIN_WRITES: dict[str, AdminWrites] = {
     "engagements_opportunity": {**_ADMIN_ONLY, "add": (), "revert": (), "actions": {}},
     "engagements_pendingpush": {**_NOBODY, "actions": {"retry_push": ("admin",)}},
     "core_emailfailure": _NOBODY,
+    "notifications_notification": _NOBODY,
+    "notifications_emaildelivery": {**_NOBODY, "actions": {"send_again": ("admin",)}},
     "salesforce_syncconflict": {
         **_NOBODY,
         "actions": {"keep_local": ("admin",), "take_salesforce": ("admin",)},

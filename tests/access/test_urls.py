@@ -111,6 +111,8 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         return {"pk": w["version"].pk}
     if name.startswith("staffing:"):
         return {"pk": w["requirement"].pk}
+    if name.startswith("notifications:"):
+        return {"pk": w["notification"].pk}
     if "object_id" in keys:
         match = re.fullmatch(r"admin:(\w+?)_(?:" + "|".join(ADMIN_MODEL_VIEWS) + ")", name)
         model = _admin_models().get(match.group(1)) if match else None

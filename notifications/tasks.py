@@ -1,0 +1,19 @@
+"""Celery tasks for notifications: thin wrappers that load by id and call the service."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from notifications.services import email_delivery_send
+
+MAX_RETRIES = 4
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def send_notification_email(self: Task[[int], str], delivery_id: int) -> str:
+    """Send one notification email. Idempotent: a sent one is never sent again. A failure is
+    recorded on the delivery and retried with backoff (1, 2, 4, 8 minutes)."""
+    status = email_delivery_send(delivery_id=delivery_id)
+    if status == "failed" and not self.request.is_eager and self.request.retries < MAX_RETRIES:
+        raise self.retry(countdown=60 * 2**self.request.retries)
+    return status
