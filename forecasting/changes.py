@@ -20,7 +20,8 @@ from django.db.models import IntegerField, Q, QuerySet, Value
 
 from core.fiscal import FiscalQuarter
 from engagements.models import CONFIDENCE_RANK, Confidence
-from forecasting.figures import ZERO, RateBook, Rates, Source, in_quarter
+from forecasting import week_cache
+from forecasting.figures import ZERO, RateBook, Rates, Source, corporate_currency, in_quarter
 
 CATEGORIES = [
     ("new", "New to the quarter"),
@@ -139,8 +140,24 @@ def _commit(row: dict[str, Any] | None, bounds: tuple[dt.date, dt.date], rates: 
 def compare(
     quarter: FiscalQuarter, previous: Source, current: Source, book: RateBook | None = None
 ) -> Changes:
-    """Every change between the two weeks for the quarter (one query, plus the rates unless given)."""
+    """Every change between the two weeks for the quarter (one query, plus the rates unless given).
+    Two snapshots' comparison comes from the cache while both weeks' rows and the rates are
+    unchanged."""
     book = book or RateBook.load()
+    if previous.snapshot is None or current.snapshot is None:
+        return _compare(quarter, previous, current, book)
+    key = week_cache.cache_key(
+        "changes",
+        quarter.label,
+        corporate_currency(),
+        week_cache.snapshot_version(previous.snapshot),
+        week_cache.snapshot_version(current.snapshot),
+        book.version,
+    )
+    return week_cache.cached(key, lambda: _compare(quarter, previous, current, book))
+
+
+def _compare(quarter: FiscalQuarter, previous: Source, current: Source, book: RateBook) -> Changes:
     prev_rates, cur_rates = previous.rates(book), current.rates(book)
     before, after = _rows(previous, current, quarter)
     categories = {key: Category(key, label) for key, label in CATEGORIES}

@@ -11,6 +11,7 @@ total and reported as a warning.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
 from engagements.models import Confidence, Opportunity
 from engagements.selectors import stale_call
+from forecasting import week_cache
 from forecasting.models import (
     BookingsPlan,
     ExchangeRate,
@@ -117,13 +119,19 @@ METRICS["best_case_forecast"] = Metric(
 class RateBook:
     """Every exchange rate, loaded once per request; `on(date)` gives the rates in force that day."""
 
-    def __init__(self, rows: Iterable[tuple[str, Decimal, dt.date]]) -> None:
+    def __init__(self, rows: Iterable[tuple[str, Decimal, dt.date]], version: str = "") -> None:
         self.rows = list(rows)
         self._cache: dict[dt.date, Rates] = {}
+        # Changes whenever a rate is added, saved or deleted (a cached past week is keyed on it).
+        self.version = version or repr(sorted(self.rows))
 
     @classmethod
     def load(cls) -> RateBook:
-        return cls(ExchangeRate.objects.values_list("currency", "rate", "effective_date"))
+        rows = list(
+            ExchangeRate.objects.values_list("currency", "rate", "effective_date", "pk", "changed_at")
+        )
+        version = hashlib.sha256(repr(sorted(rows, key=lambda r: r[3])).encode()).hexdigest()
+        return cls([row[:3] for row in rows], version)
 
     def on(self, day: dt.date) -> Rates:
         if day not in self._cache:
@@ -387,8 +395,29 @@ def _closing_weeks(quarter: FiscalQuarter) -> dict[dt.date, list[Decimal]]:
     return weeks
 
 
+def _load_plans(quarter: FiscalQuarter) -> list[BookingsPlan]:
+    return list(
+        BookingsPlan.objects.filter(quarter=quarter.label).select_related("region", "engagement_manager")
+    )
+
+
+def _plans_version(plans: list[BookingsPlan]) -> tuple[Any, ...]:
+    """Changes whenever a plan of the quarter is added, saved or deleted, or its region or EM renamed."""
+    return tuple(
+        (
+            plan.pk,
+            plan.updated_at.isoformat(),
+            str(plan.amount),
+            plan.currency,
+            plan.region.code if plan.region else None,
+            plan.engagement_manager.name if plan.engagement_manager else None,
+        )
+        for plan in sorted(plans, key=lambda p: p.pk)
+    )
+
+
 def _plans(
-    quarter: FiscalQuarter, rates: Rates, names: dict[tuple[str, int], str]
+    plans: list[BookingsPlan], rates: Rates, names: dict[tuple[str, int], str]
 ) -> tuple[Decimal | None, dict[int, Decimal], dict[int, Decimal], list[str]]:
     """The quarter's plans in the corporate currency (overall, by region, by EM); `names` gets the
     name of every region and EM that has a plan, so each has a row even without deals."""
@@ -396,9 +425,7 @@ def _plans(
     by_region: dict[int, Decimal] = {}
     by_em: dict[int, Decimal] = {}
     warnings = []
-    for plan in BookingsPlan.objects.filter(quarter=quarter.label).select_related(
-        "region", "engagement_manager"
-    ):
+    for plan in plans:
         amount = rates.convert(plan.amount, plan.currency)
         if plan.engagement_manager is not None:
             names[("em", plan.engagement_manager.pk)] = plan.engagement_manager.name
@@ -421,10 +448,30 @@ def _plans(
 def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = None) -> Dashboard:
     """Headline figures, by region, by EM and by close week, for one quarter from one source
     (one query for the rows, one for the plans, and the rates unless a rate book is given).
-    Every region and EM with a plan for the quarter has a row, deals or not."""
-    rates = source.rates(book or RateBook.load())
+    Every region and EM with a plan for the quarter has a row, deals or not. A snapshot's figures
+    come from the cache while its rows, the rates and the quarter's plans are unchanged."""
+    book = book or RateBook.load()
+    plans = _load_plans(quarter)
+    snapshot = source.snapshot
+    if snapshot is None:
+        return _dashboard(quarter, source, book, plans)
+    key = week_cache.cache_key(
+        "dashboard",
+        quarter.label,
+        corporate_currency(),
+        week_cache.snapshot_version(snapshot),
+        book.version,
+        _plans_version(plans),
+    )
+    return week_cache.cached(key, lambda: _dashboard(quarter, source, book, plans))
+
+
+def _dashboard(
+    quarter: FiscalQuarter, source: Source, book: RateBook, plans: list[BookingsPlan]
+) -> Dashboard:
+    rates = source.rates(book)
     names: dict[tuple[str, int], str] = {}
-    plan, region_plans, em_plans, warnings = _plans(quarter, rates, names)
+    plan, region_plans, em_plans, warnings = _plans(plans, rates, names)
     overall = _empty_figures(plan)
     regions: dict[int | None, Breakdown] = {}
     ems: dict[int | None, Breakdown] = {}
@@ -484,9 +531,9 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
             )
         _add_group(em.figures, row, keys, converted)
     for (kind, pk), name in names.items():
-        target, plans = (regions, region_plans) if kind == "region" else (ems, em_plans)
+        target, scope_plans = (regions, region_plans) if kind == "region" else (ems, em_plans)
         if pk not in target:
-            target[pk] = Breakdown(pk, name, _empty_figures(plans.get(pk)))
+            target[pk] = Breakdown(pk, name, _empty_figures(scope_plans.get(pk)))
     unconverted: dict[str, Decimal] = defaultdict(Decimal)
     for metric in ("closed_won", "pipeline"):
         for currency, amount in overall.metrics[metric].unconverted.items():

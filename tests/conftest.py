@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from core.roles import Role
@@ -16,6 +17,13 @@ from tests.people.factories import PersonFactory, RegionFactory, UserFactory
 PASSWORD = "pw-for-tests-123"
 
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (a cached past week from another test never shows)."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture
