@@ -68,6 +68,7 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
         row.em_candidates = candidates_by_region.get(row.region_id, [])  # type: ignore[attr-defined]  # for the template
         suggestion = suggestions.get(row.region_id)
         row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]  # for the template
+    panels.attach_row_panels("pipeline", request.user, rows)
 
 
 @require_GET
@@ -145,6 +146,7 @@ def _render_em_form(
 def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=opportunity.pk)
     opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]  # for the template
+    panels.attach_row_panels("pipeline", request.user, [opportunity])
     response = render(
         request,
         "engagements/_row.html",

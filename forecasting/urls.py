@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forecasting import views
+from forecasting import mismatch_views, views
 
 app_name = "forecasting"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("forecast/", views.dashboard, name="dashboard"),
     path("forecast/opportunities/", views.drill, name="drill"),
     path("forecast/export/<slug:table>.csv", views.export, name="export"),
+    path("forecast/sow-mismatches/", mismatch_views.sow_mismatches, name="sow_mismatches"),
     path("forecast/calibration/", views.calibration, name="calibration"),
     path("capacity/", views.capacity, name="capacity"),
 ]

@@ -20,7 +20,7 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents, quantize_percent
 from core.types import HtmxHttpRequest
 from core.validators import parse_integer
-from forecasting import access, figures, selectors
+from forecasting import access, figures, mismatches, selectors
 from forecasting import calibration as calibration_mod
 from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
@@ -155,6 +155,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     access.can_see_forecast.require(request.user)
     context = _dashboard_data(request)
+    context["sow_mismatches"] = mismatches.flag_counts()
     context["active_nav"] = "forecasting:dashboard"
     return render(request, "forecasting/dashboard.html", context)
 
@@ -214,6 +215,7 @@ def drill(request: HtmxHttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "sow_states": mismatches.sow_states_for_ids(row.opportunity_id for row in rows),
             "total": total,
             "metric": figures.METRICS[data["metric"]],
             "quarter": data["quarter"],
@@ -442,7 +444,7 @@ def capacity(request: HtmxHttpRequest) -> HttpResponse:
     access.can_see_capacity.require(request.user)
     dimension = request.GET.get("by", "region")
     if dimension not in dict(capacity_mod.DIMENSIONS):
-        messages.error(request, "Group by region, role or skill.")
+        messages.error(request, "Group by region, role, skill, language or time-zone band.")
         dimension = "region"
     result = capacity_mod.capacity(start=timezone.localdate(), dimension=dimension)
     if request.GET.get("format") == "csv":
@@ -454,6 +456,7 @@ def capacity(request: HtmxHttpRequest) -> HttpResponse:
             "result": result,
             "dimensions": capacity_mod.DIMENSIONS,
             "demand_rule": capacity_mod.DEMAND_RULE,
+            "currency": figures.corporate_currency(),
             "active_nav": "forecasting:capacity",
         },
     )

@@ -263,6 +263,9 @@ SOW_PASS_THROUGH_COST_PERCENT = env("SOW_PASS_THROUGH_COST_PERCENT", default="10
 # snapshot runs Monday 06:00 in this time zone.
 CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="USD")
 FORECAST_SNAPSHOT_TIME_ZONE = env("FORECAST_SNAPSHOT_TIME_ZONE", default="UTC")
+# A SOW in another currency than its opportunity differs from its amount when the two, converted
+# at today's rates, are more than this percent apart (same currency: compared to the cent).
+SOW_AMOUNT_TOLERANCE_PERCENT = env("SOW_AMOUNT_TOLERANCE_PERCENT", default="1")
 
 # --- Jobs that survive faults, and health (issue 8) -------------------------------------------------
 # Idempotent tasks (the SOW PDF render, the weekly snapshot, the Salesforce sync) acknowledge their

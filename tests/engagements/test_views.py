@@ -438,7 +438,7 @@ def test_my_pipeline_query_count_constant(people, em, region_amer, django_assert
     )
     many = _pipeline_queries(client, django_assert_max_num_queries, 200)
     assert few == many
-    assert many <= 10
+    assert many <= 12  # the notification bell, and the SOW states of the page's rows (one query)
 
 
 def test_unassigned_query_count_constant(people, region_amer):

@@ -205,7 +205,10 @@ def test_capacity_access(people_and_clients, role, status):
 def test_capacity_anonymous_and_bad_input(people_and_clients):
     assert Client().get(reverse("forecasting:capacity")).status_code == 302
     response = people_and_clients["psops"].get(reverse("forecasting:capacity") + "?by=<script>")
-    assert response.status_code == 200 and "Group by region, role or skill" in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "Group by region, role, skill, language or time-zone band" in response.content.decode()
+    )
 
 
 # --------------------------------------------------------------------------- rate-card roles by their key

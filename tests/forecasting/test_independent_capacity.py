@@ -89,9 +89,10 @@ def pct_page(value: Fraction | None) -> str:
     return "—" if value is None else f"{half_up(value, 1)} %"
 
 
-def heat_outlook(value: Fraction | None) -> str:
+def heat_outlook(value: Fraction | None, wanted: Fraction = Fraction(0)) -> str:
+    """The heat of an outlook; with no capacity, any hours booked or wanted are over capacity."""
     if value is None:
-        return ""
+        return "heat-over" if wanted > 0 else ""
     if value > 100:
         return "heat-over"
     if value >= 85:
@@ -101,9 +102,10 @@ def heat_outlook(value: Fraction | None) -> str:
     return "heat-low"
 
 
-def heat_person(value: Fraction | None, target: Fraction) -> str:
+def heat_person(value: Fraction | None, target: Fraction, booked: Fraction = Fraction(0)) -> str:
+    """The heat of a person's utilization; with no capacity, any hours booked are over capacity."""
     if value is None:
-        return ""
+        return "heat-over" if booked > 0 else ""
     if value > 100:
         return "heat-over"
     if value < target:
@@ -611,7 +613,9 @@ def test_capacity_page_and_exports_match_an_independent_computation(make_person,
                 ], where
                 compared += 4
                 if label != "All":
-                    assert heat_of(theirs) == heat_outlook(mine.outlook()), where
+                    assert heat_of(theirs) == heat_outlook(
+                        mine.outlook(), mine.confirmed + mine.proposed + mine.demand
+                    ), where
                     assert theirs.attrs["title"] == (
                         f"capacity {shown(mine.capacity)} h, confirmed {shown(mine.confirmed)} h, "
                         f"proposed {shown(mine.proposed)} h, demand {shown(mine.demand, 1)} h"
@@ -686,8 +690,8 @@ def test_capacity_page_and_exports_match_an_independent_computation(make_person,
             for week, mine, theirs in zip(weeks, want["per_person"][p["pk"]], row[4:], strict=True):
                 utilization = mine.utilization()
                 assert theirs.texts == [pct_page(utilization)], (p["name"], week)
-                assert heat_of(theirs) == heat_person(utilization, target), (p["name"], week)
                 booked = mine.confirmed + mine.proposed
+                assert heat_of(theirs) == heat_person(utilization, target, booked), (p["name"], week)
                 assert theirs.attrs["title"] == f"{shown(booked)} of {shown(mine.capacity)} h"
                 assert by_person[(p["name"], week.isoformat())] == [
                     p["name"],
