@@ -17,7 +17,7 @@ from people.services import person_sync_login_groups
 @admin.register(Region)
 class RegionAdmin(HistoryAdmin):
     history_revert = True  # plain reference data: a revert is an edit through the change form
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "blended_bill_rate"]
     search_fields = ["code", "name"]
 
 

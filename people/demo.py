@@ -19,6 +19,14 @@ REGIONS = [
     ("PubSec", "Public Sector", "America/Chicago"),
 ]
 
+# Average bill rate an hour in the corporate currency, for the demand of deals without an estimate.
+BLENDED_BILL_RATES = {
+    "AMER": Decimal("225"),
+    "EMEA": Decimal("210"),
+    "APAC": Decimal("190"),
+    "PubSec": Decimal("200"),
+}
+
 SKILLS = [
     ("Kubernetes", "Platform"),
     ("CI/CD", "DevOps"),
@@ -270,7 +278,9 @@ def seed() -> dict[str, Person]:
     """Create regions, skills, people and demo logins; existing rows are left as they are."""
     regions = {}
     for code, name, _tz in REGIONS:
-        regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name})
+        regions[code], _ = Region.objects.get_or_create(
+            code=code, defaults={"name": name, "blended_bill_rate": BLENDED_BILL_RATES[code]}
+        )
     skills = {}
     for name, category in SKILLS:
         skills[name], _ = Skill.objects.get_or_create(name=name, defaults={"category": category})
