@@ -100,7 +100,12 @@ def deals(setup, em):
     issue = scoping_services.scoping_issue_create(actor=em.user, opportunity=estimated, title="Deal")
     estimate = scoping_services.estimate_create(actor=em.user, issue=issue)
     scoping_services.estimate_add_line(
-        actor=em.user, estimate=estimate, kind="activity", description="Work", role_name="Engineer", hours="40"
+        actor=em.user,
+        estimate=estimate,
+        kind="activity",
+        description="Work",
+        role_name="Engineer",
+        hours="40",
     )
     made.update(closed=closed, removed=removed, only_closed_issue=only_closed_issue, no_rate=no_rate)
     return made
