@@ -131,6 +131,7 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "forecasting:drill": ("GET", rule(*DASHBOARD)),
     "forecasting:export": ("GET", rule(*DASHBOARD)),
     "forecasting:calibration": ("GET", rule(*DASHBOARD)),
+    "forecasting:sow_mismatches": ("GET", rule(*DASHBOARD)),
     "forecasting:capacity": (
         "GET",
         rule("em_manager", "ps_director", "leadership", "ps_operations", "admin"),
