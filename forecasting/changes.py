@@ -46,6 +46,7 @@ WATERFALL_STEPS = [
     ("removed", "Removed"),
     ("rates", "Exchange rates"),
 ]
+SHOWN = 10  # items listed per kind of change on the page
 _FIELDS = ("s_opp", "s_name", "s_account", "s_close", "s_amount", "s_currency", "s_conf", "s_won", "s_closed")
 
 
@@ -70,6 +71,16 @@ class Category:
     @property
     def count(self) -> int:
         return len(self.items)
+
+    @property
+    def shown(self) -> list[ChangedOpportunity]:
+        """The largest SHOWN items (the page lists these; the CSV export lists every one)."""
+        return self.items[:SHOWN]
+
+    @property
+    def more(self) -> int:
+        """How many items the page does not list."""
+        return max(0, len(self.items) - SHOWN)
 
     @property
     def amount(self) -> Decimal:

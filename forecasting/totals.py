@@ -103,5 +103,7 @@ def analyze() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for model in (ForecastSnapshotRow, ForecastSnapshotTotal):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        # The columns the dashboard's joins and filters use: fewer columns, a quicker ANALYZE.
+        rows = connection.ops.quote_name(ForecastSnapshotRow._meta.db_table)
+        cursor.execute(f"ANALYZE {rows} (snapshot_id, opportunity_id, close_date)")
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(ForecastSnapshotTotal._meta.db_table)}")

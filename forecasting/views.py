@@ -42,14 +42,6 @@ def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(quantize_cents(value))
 
 
-def _drill_url(
-    quarter: FiscalQuarter, week: dt.date | None, metric: str, *, base: str | None = None, **extra: Any
-) -> str:
-    params = {"quarter": quarter.label, "week": week.isoformat() if week else "live", "metric": metric}
-    params.update({k: v for k, v in extra.items() if v not in (None, "")})
-    return f"{base or reverse('forecasting:drill')}?{urlencode(params)}"
-
-
 def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     snapshots = selectors.snapshots()
     weeks = [snapshot.week for snapshot in snapshots]
@@ -83,26 +75,24 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
         )
     trend = figures.trend(quarter, board.overall.plan, book, snapshots)
     closing = board.closing
-    base = reverse("forecasting:drill")  # once, not once per link
+    # The drill-down links: the URL reversed and the common query encoded once, not once per link.
+    prefix = f"{reverse('forecasting:drill')}?" + urlencode(
+        {"quarter": quarter.label, "week": week.isoformat() if week else "live"}
+    )
+
+    def links(**extra: Any) -> dict[str, str]:
+        rest = urlencode({k: v for k, v in extra.items() if v not in (None, "")})
+        suffix = f"&{rest}" if rest else ""
+        return {key: f"{prefix}&metric={key}{suffix}" for key in figures.METRICS}
+
     for breakdown in board.by_region:
-        breakdown.links = {  # type: ignore[attr-defined]  # for the template
-            key: _drill_url(
-                quarter,
-                week,
-                key,
-                base=base,
-                region=breakdown.key,
-                scope="" if breakdown.key else "no_region",
-            )
-            for key in figures.METRICS
-        }
+        breakdown.links = links(  # type: ignore[attr-defined]  # for the template
+            region=breakdown.key, scope="" if breakdown.key else "no_region"
+        )
     for breakdown in board.by_em:
-        breakdown.links = {  # type: ignore[attr-defined]  # for the template
-            key: _drill_url(
-                quarter, week, key, base=base, em=breakdown.key, scope="" if breakdown.key else "unassigned"
-            )
-            for key in figures.METRICS
-        }
+        breakdown.links = links(  # type: ignore[attr-defined]  # for the template
+            em=breakdown.key, scope="" if breakdown.key else "unassigned"
+        )
     return {
         "board": board,
         "quarter": quarter,
@@ -116,7 +106,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
         "snapshot": source.snapshot,
         "trend": trend,
         "closing": closing,
-        "links": {key: _drill_url(quarter, week, key, base=base) for key in figures.METRICS},
+        "links": links(),
         "query": urlencode({"quarter": quarter.label, "week": week.isoformat() if week else "live"}),
         "charts": {
             "trend": {

@@ -136,7 +136,7 @@ def test_dashboard_query_count_constant(people, region_amer, em, week):
     snapshot_take(week=dt.date(2026, 11, 9))
     snapshot_take(week=dt.date(2026, 11, 16))
     few = _count(client, url)
-    _bulk(1990, region_amer, em)
+    _bulk(4990, region_amer, em)  # 10 → 5,000 opportunities
     snapshot_take(week=dt.date(2026, 11, 9), replace=True)
     snapshot_take(week=dt.date(2026, 11, 16), replace=True)
     many = _count(client, url)
