@@ -25,6 +25,8 @@ from engagements.models import (
     PendingPush,
     Risk,
 )
+from notifications.models import Kind
+from notifications.services import notify
 from people.models import Person
 
 RATIONALE_MAX_LENGTH = 4000
@@ -227,7 +229,27 @@ def opportunity_assign_em(
     fresh.engagement_manager = engagement_manager
     actions.save(fresh, actor=actor, action="assigned the EM", before=before)
     _queue_push(fresh, ["engagement_manager"])
+    _tell_assigned(fresh, engagement_manager=engagement_manager, actor=actor)
     return fresh
+
+
+def _tell_assigned(opportunity: Opportunity, *, engagement_manager: Person, actor: User) -> None:
+    """The newly assigned EM hears of it (once per assignment: the version names it)."""
+    who = actor.get_full_name() or actor.get_username()
+    amount = (
+        f" ({opportunity.currency} {opportunity.amount:,.2f}, closing {opportunity.close_date:%d %b %Y})"
+        if opportunity.amount is not None and opportunity.close_date is not None
+        else ""
+    )
+    notify(
+        recipients=[engagement_manager],
+        kind=Kind.EM_ASSIGNED,
+        title=f"You are the EM of {opportunity.name}",
+        body=f"{who} assigned you as the Engagement Manager of {opportunity.name}{amount}.",
+        link=opportunity.get_absolute_url(),
+        event_key=f"em_assigned:opportunity:{opportunity.pk}:{opportunity.version}",
+        actor=actor,
+    )
 
 
 def _clean_risk(*, description: str, severity: str, owner: str) -> tuple[str, str]:

@@ -56,20 +56,19 @@ def preferences_for(user: User) -> list[PreferenceRow]:
     return rows
 
 
-def users_with_permission(perm: str) -> QuerySet[User]:
-    """Active logins holding `perm` ("app_label.codename") through a group or directly, and
-    superusers."""
+def users_with_permission(perm: str, *, include_superusers: bool = True) -> QuerySet[User]:
+    """Active logins holding `perm` ("app_label.codename") through a group or directly (and
+    superusers, unless left out)."""
     app_label, codename = perm.split(".", 1)
     through_group = Q(
         groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
     )
     direct = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(through_group | direct | Q(is_superuser=True))
-        .distinct()
-    )
+    holders = through_group | direct
+    if include_superusers:
+        holders |= Q(is_superuser=True)
+    users = get_user_model().objects
+    return users.filter(is_active=True, pk__in=users.filter(holders).values("pk")).order_by("pk")
 
 
 def administrators() -> QuerySet[User]:

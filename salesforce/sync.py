@@ -10,8 +10,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Kind
+from notifications.selectors import administrators
+from notifications.services import notify
 from salesforce import lease, safeguards
 from salesforce.client import SalesforceClient
 from salesforce.config import SalesforceConfig, load_config
@@ -105,6 +109,24 @@ def _dry_run(config: SalesforceConfig, *, trigger: str, full: bool) -> SyncRunRe
     run.outcome = SyncRun.Outcome.SUCCESS
     run.message = "Dry run: nothing was changed. " + " ".join(_notes(pulled, pushed))
     return SyncRunResult(run=run, dry_run=True)
+
+
+def _tell_push_failures(run: SyncRun) -> None:
+    """Administrators hear once per run of the pushes that failed in it (they fix and retry them)."""
+    try:
+        notify(
+            recipients=administrators(),
+            kind=Kind.SALESFORCE_PUSH_FAILED,
+            title=f"{run.push_failed} Salesforce push(es) failed",
+            body=(
+                f"The sync run of {timezone.localtime(run.started_at):%d %b %Y %H:%M} could not push "
+                f"{run.push_failed} EM change(s) to Salesforce. {run.message}".strip()
+            ),
+            link=reverse("admin:engagements_pendingpush_changelist") + "?status__exact=failed",
+            event_key=f"salesforce_push_failed:sync_run:{run.pk}",
+        )
+    except Exception:  # telling must never fail the run that already happened
+        logger.exception("salesforce_push_failure_not_told", extra={"sync_run_id": run.pk})
 
 
 def salesforce_sync_run(
@@ -212,6 +234,8 @@ def salesforce_sync_run(
         run.finished_at = timezone.now()
         run.save()
         sync_lock_release(token=token)
+        if run.push_failed:
+            _tell_push_failures(run)
     retry_later = isinstance(stopped, SalesforceUnavailable) and not isinstance(
         stopped, SalesforceRateLimited
     )

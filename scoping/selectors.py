@@ -12,7 +12,15 @@ from django.http import Http404
 from core.fiscal import FiscalQuarter
 from core.types import AnyUser
 from scoping import access, calculator
-from scoping.models import BOARD_COLUMNS, Estimate, EstimateLine, ScopingIssue, TaAssistance, TaReviewState
+from scoping.models import (
+    BOARD_COLUMNS,
+    Estimate,
+    EstimateLine,
+    ScopingIssue,
+    TaAssistance,
+    TaReview,
+    TaReviewState,
+)
 
 
 def issues_for_user(user: AnyUser) -> QuerySet[ScopingIssue]:
@@ -199,4 +207,16 @@ def previous_version(estimate: Estimate) -> Estimate | None:
         Estimate.objects.filter(scoping_issue_id=estimate.scoping_issue_id, number__lt=estimate.number)
         .order_by("-number")
         .first()
+    )
+
+
+def estimate_ta_decisions(estimate: Estimate) -> list[TaReview]:
+    """The Technical Architects' decisions on this estimate version, newest first, with their
+    comments (what the EM must change when it was sent back)."""
+    return list(
+        TaReview.objects.filter(
+            estimate=estimate, decision__in=[TaReview.Decision.APPROVED, TaReview.Decision.SENT_BACK]
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
     )

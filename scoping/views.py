@@ -304,6 +304,7 @@ def _estimate_context(request: HtmxHttpRequest, estimate: Estimate, **extra: Any
         "values": {},
         "threshold": services.ta_review_threshold(),
         "panels": panels.panels_for("estimate", request.user, estimate),
+        "ta_decisions": selectors.estimate_ta_decisions(estimate),
     }
     context.update(extra)
     values: Any = context["values"]

@@ -11,6 +11,16 @@ from sow.models import ChangeRequestDocument, SowDocument
 logger = logging.getLogger(__name__)
 
 
+def _tell_failed(document_id: int) -> None:
+    # Imported here: sow.services imports this module (to queue the render).
+    from sow.services.notifications import tell_render_failed
+
+    try:
+        tell_render_failed(document_id)
+    except Exception:  # telling must not hide the render's own outcome
+        logger.exception("SOW PDF failure not told", extra={"document_id": document_id})
+
+
 @shared_task(
     bind=True,
     acks_late=True,
@@ -35,11 +45,14 @@ def render_sow_pdf(self: Task[[int], str], document_id: int) -> str:
     try:
         document = render_document(document_id)
     except OSError:
+        if self.request.retries >= (self.max_retries or 0):
+            _tell_failed(document_id)  # the last attempt: nobody will retry it on their own
         raise  # transient (disk, fonts): autoretry with backoff
     except Exception:
         logger.exception(
             "SOW PDF render failed", extra={"document_id": document_id, "task_id": self.request.id}
         )
+        _tell_failed(document_id)
         return "failed"
     return document.status
 

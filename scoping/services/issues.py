@@ -25,6 +25,7 @@ from scoping.models import (
     TaReview,
     TaReviewState,
 )
+from scoping.services.notifications import tell_review_needed
 
 STALE_ISSUE = "Someone else changed this scoping issue while you were editing it. Nothing was saved."
 
@@ -236,4 +237,6 @@ def refresh_ta_state(issue: ScopingIssue, *, actor: User) -> list[dict[str, str]
     before = fresh.get_ta_review_state_display()
     fresh.ta_review_state = state
     actions.save(fresh, actor=actor, action="", update_fields=["ta_review_state"], audit=False)
+    if state == TaReviewState.NEEDS_REVIEW and estimate is not None:
+        tell_review_needed(issue=fresh, estimate=estimate, actor=actor)
     return [{"field": "TA review", "before": before, "after": fresh.get_ta_review_state_display()}]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core import actions
 from scoping import access
 from scoping.models import Estimate, ScopingIssue, TaAssistance, TaReview
+from scoping.services import notifications
 from scoping.services.issues import agreed_estimate, lock_issue, refresh_ta_state
 
 
@@ -32,13 +33,15 @@ def ta_request_assistance(*, actor: User, issue: ScopingIssue, note: str) -> TaR
         note=note,
         update_fields=["ta_assistance", "ta_assistance_note"],
     )
-    return TaReview.objects.create(
+    review = TaReview.objects.create(
         scoping_issue=fresh,
         decision=TaReview.Decision.ASSISTANCE_REQUESTED,
         actor=actor,
         at=timezone.now(),
         comment=note,
     )
+    notifications.tell_assistance_requested(review=review, issue=fresh, actor=actor)
+    return review
 
 
 def _review_target(issue: ScopingIssue) -> Estimate:
@@ -64,6 +67,7 @@ def _decide(
     changes = [{"field": "estimate reviewed", "before": "", "after": estimate.label}]
     changes += refresh_ta_state(issue, actor=actor)
     actions.record(actor=actor, action=action, obj=fresh, changes=changes, note=comment)
+    notifications.tell_decision(review=review, issue=fresh, estimate=estimate, actor=actor)
     return review
 
 
@@ -114,10 +118,12 @@ def ta_mark_assisted(*, actor: User, issue: ScopingIssue, comment: str) -> TaRev
         note=comment,
         update_fields=["ta_assistance"],
     )
-    return TaReview.objects.create(
+    review = TaReview.objects.create(
         scoping_issue=fresh,
         decision=TaReview.Decision.ASSISTED,
         actor=actor,
         at=timezone.now(),
         comment=comment,
     )
+    notifications.tell_assistance_given(review=review, issue=fresh, actor=actor)
+    return review

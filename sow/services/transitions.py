@@ -21,6 +21,7 @@ from django.utils import timezone
 from core import actions
 from core.validators import clean_single_line
 from engagements import services as opportunity_services
+from notifications.models import Kind
 from people.models import DELIVERY_ROLES, Person
 from scoping import services as scoping_services
 from sow import access, handoff_checks
@@ -40,7 +41,14 @@ from sow.models import (
 from sow.services.costs import copy_costs, cost_problems
 from sow.services.documents import queue_render
 from sow.services.drafting import SECTION_FIELDS
-from sow.services.notifications import approvers, author_emails, notify, queue_link, site_link
+from sow.services.notifications import (
+    approver_users,
+    author_and_em,
+    ps_operations,
+    queue_link,
+    tell,
+    version_approvers,
+)
 from sow.services.signed_copy import check_signed_copy
 from sow.services.versions import claim_version, require_status, version_rows
 
@@ -114,15 +122,17 @@ def sow_submit(
     _move(version, SowStatus.SUBMITTED, actor=actor, action="submitted for approval", **fields)
     queue_render(actor=actor, version=version, kind=SowDocument.Kind.DRAFT)
     result = version_margin(version)
-    notify(
+    tell(
+        Kind.SOW_SUBMITTED,
         f"SOW for approval: {version.sow.reference} {version.sow.title}",
         f"{_name(actor)} submitted {version.sow.reference} {version.label} "
         f"({version.currency} {version.total:,.2f}, margin "
         f"{'n/a' if result.percent is None else f'{result.percent:.1f} %'}) for approval.\n\n"
-        f"Review it in the approval queue: {queue_link()}",
-        approvers(),
-        event="sow_submitted",
+        "Review it in the approval queue.",
+        approver_users(),
         version=version,
+        actor=actor,
+        link=queue_link(),
     )
     return version
 
@@ -166,13 +176,14 @@ def sow_approve(*, actor: User, version: SowVersion, expected_version: int, comm
     )
     queue_render(actor=actor, version=version, kind=SowDocument.Kind.FINAL)
     scoping_services.scoping_issue_mark_approved(actor=actor, issue_id=version.sow.scoping_issue_id)
-    notify(
+    tell(
+        Kind.SOW_APPROVED,
         f"SOW approved: {version.sow.reference} {version.sow.title}",
         f"{version.sow.reference} {version.label} was approved by {_name(actor)}."
-        f"{' Comment: ' + comment if comment else ''}\n\n{site_link(version)}",
-        author_emails(version),
-        event="sow_approved",
+        f"{' Comment: ' + comment if comment else ''}",
+        author_and_em(version),
         version=version,
+        actor=actor,
     )
     return version
 
@@ -199,13 +210,13 @@ def sow_request_changes(
         note=comment,
         decided_at=now,
     )
-    notify(
+    tell(
+        Kind.SOW_CHANGES_REQUESTED,
         f"Changes requested: {version.sow.reference} {version.sow.title}",
-        f"{_name(actor)} asked for changes to {version.sow.reference} "
-        f"{version.label}: {comment}\n\n{site_link(version)}",
-        author_emails(version),
-        event="sow_changes_requested",
+        f"{_name(actor)} asked for changes to {version.sow.reference} {version.label}: {comment}",
+        author_and_em(version),
         version=version,
+        actor=actor,
     )
     return version
 
@@ -283,9 +294,16 @@ def sow_mark_sent(
         )
     if sent_on > timezone.localdate():
         raise ValidationError({"sent_on": ValidationError("That date is in the future.", code="future")})
-    return _move(
-        version, SowStatus.SENT, actor=actor, action="marked sent", sent_at=sent_on, sent_to=recipients
+    _move(version, SowStatus.SENT, actor=actor, action="marked sent", sent_at=sent_on, sent_to=recipients)
+    tell(
+        Kind.SOW_SENT,
+        f"SOW sent to the customer: {version.sow.reference} {version.sow.title}",
+        f"{_name(actor)} sent {version.sow.reference} {version.label} to {recipients} on {sent_on:%d %b %Y}.",
+        [*author_and_em(version), *version_approvers(version)],
+        version=version,
+        actor=actor,
     )
+    return version
 
 
 @transaction.atomic
@@ -312,6 +330,15 @@ def sow_mark_signed(
     version.status = SowStatus.SIGNED
     version.signed_at = signed_on
     actions.save(version, actor=actor, action="marked signed", before=before)
+    tell(
+        Kind.SOW_SIGNED,
+        f"SOW signed: {version.sow.reference} {version.sow.title}",
+        f"The customer signed {version.sow.reference} {version.label} "
+        f"({version.currency} {version.total:,.2f}) on {signed_on:%d %b %Y}.",
+        [*author_and_em(version), *version_approvers(version), *ps_operations()],
+        version=version,
+        actor=actor,
+    )
     opportunity_services.opportunity_record_booking(
         actor=actor, opportunity_id=version.sow.opportunity_id, booked_on=signed_on
     )
@@ -386,6 +413,16 @@ def sow_hand_off(
     before = actions.snapshot(version)
     version.status = SowStatus.HANDED_OFF
     actions.save(version, actor=actor, action="handed off", before=before, note=notes, also_changed=given)
+    tell(
+        Kind.SOW_HANDED_OFF,
+        f"Handed off to delivery: {version.sow.reference} {version.sow.title}",
+        f"{_name(actor)} handed {version.sow.reference} {version.label} off to delivery: "
+        f"{delivery_lead.name} leads it, kickoff {kickoff_date:%d %b %Y}."
+        f"{' Notes: ' + notes if notes else ''}",
+        [delivery_lead, *ps_operations(), version.sow.opportunity.engagement_manager],
+        version=version,
+        actor=actor,
+    )
     return hand_off
 
 

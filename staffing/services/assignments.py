@@ -29,6 +29,7 @@ from staffing.models import (
     StaffingRequirement,
 )
 from staffing.selectors import sow_stage
+from staffing.services import notifications
 from staffing.services.requirements import MAX_TEXT, collect_errors, lock_requirement
 
 
@@ -170,6 +171,7 @@ def assignment_propose(
         obj=assignment,
         changes=actions.diff(assignment, None),
     )
+    notifications.tell_proposed(assignment, actor=actor)
     return assignment
 
 
@@ -248,6 +250,7 @@ def assignment_confirm(*, actor: User, assignment: Assignment, override_reason: 
         changes=actions.diff(confirmed, before),
         note=confirmed.override_reason,
     )
+    notifications.tell_confirmed(confirmed, actor=actor)
     return confirmed
 
 
@@ -281,6 +284,7 @@ def assignment_staff(
         changes=actions.diff(confirmed, None),
         note=confirmed.override_reason,
     )
+    notifications.tell_confirmed(confirmed, actor=actor)
     return confirmed
 
 

@@ -1,11 +1,12 @@
-"""SOW emails go through core/mail.py: a failed send is recorded, a title with CR/LF still sends."""
+"""SOW emails go through the notification service: a failed send is recorded, a title with CR/LF
+still sends."""
 
 import logging
 
 import pytest
 from django.core import mail
 
-from core.models import EmailFailure
+from notifications.models import EmailDelivery
 from sow import services
 from sow.models import MANDATORY_SECTIONS, Sow
 
@@ -25,21 +26,21 @@ def test_failed_send_is_logged_and_recorded_and_the_action_stands(
     settings, em, director, draft, caplog, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = REFUSING
-    with caplog.at_level(logging.ERROR, logger="core.mail"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.ERROR, logger="notifications.services"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         version = submit(em, draft)  # raises nothing to the EM
 
     assert version.status == "submitted"
-    failure = EmailFailure.objects.get()
+    failure = EmailDelivery.objects.get(to=director.user.email)
+    assert failure.status == EmailDelivery.Status.FAILED
     assert failure.subject == f"SOW for approval: {version.sow.reference} {version.sow.title}"
-    assert director.user.email in failure.recipients
     assert "SMTPDataError" in failure.error and "relay refused" in failure.error
-    assert failure.context == {
-        "event": "sow_submitted",
-        "sow": version.sow.reference,
-        "sow_version_id": str(version.pk),
-    }
+    assert failure.notification.kind == "sow_submitted"
+    assert failure.notification.link == "/admin/sow/approvalqueueitem/"
     [record] = [r for r in caplog.records if r.getMessage() == "email_failed"]
-    assert director.user.email in record.recipients and "relay refused" in record.error
+    assert record.recipients == [director.user.email] and "relay refused" in record.error
     assert record.context["event"] == "sow_submitted"
 
 
@@ -55,4 +56,4 @@ def test_title_with_cr_lf_still_sends_with_a_one_line_subject(
     assert message.subject == f"SOW for approval: {version.sow.reference} Harbor Bcc: attacker@evil.example"
     assert "\r" not in message.subject and "\n" not in message.subject
     assert message.bcc == [] and "attacker@evil.example" not in message.recipients()
-    assert not EmailFailure.objects.exists()
+    assert not EmailDelivery.objects.exclude(status=EmailDelivery.Status.SENT).exists()
