@@ -393,6 +393,18 @@ class Dashboard:
     past_due: list[DrillRow] = field(default_factory=list)
     rate_warnings: list[str] = field(default_factory=list)  # amounts left out for want of a rate
 
+    @property
+    def past_due_shown(self) -> list[DrillRow]:
+        """The first PAST_DUE_SHOWN past-due deals (the page lists these; the CSV lists every one)."""
+        return self.past_due[:PAST_DUE_SHOWN]
+
+    @property
+    def past_due_more(self) -> int:
+        return max(0, len(self.past_due) - PAST_DUE_SHOWN)
+
+
+PAST_DUE_SHOWN = 25
+
 
 def _closing_weeks(quarter: FiscalQuarter) -> dict[dt.date, list[Decimal]]:
     weeks: dict[dt.date, list[Decimal]] = {}

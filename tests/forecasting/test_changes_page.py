@@ -52,3 +52,27 @@ def test_the_page_lists_the_ten_largest_new_deals_and_counts_the_rest(
         )
     )
     assert sorted(row[1] for row in rows[1:]) == [f"New {i:02d}" for i in range(13)]
+
+
+def test_the_page_lists_twenty_five_past_due_deals_and_counts_the_rest(
+    monkeypatch, leadership, em, region_amer
+):
+    for i in range(27):
+        OpportunityFactory(
+            name=f"Late {i:02d}",
+            amount=Decimal(100 + i),
+            em_confidence="Amber",
+            em_confidence_rationale="x",
+            close_date=dt.date(2026, 11, 2) + dt.timedelta(days=i % 5),
+            engagement_manager=em,
+            region=region_amer,
+        )
+    take_at(monkeypatch, WEEK)
+    client = client_for(leadership)
+    query = f"?quarter=FY27-Q4&week={WEEK.isoformat()}"
+    page = client.get(reverse("forecasting:dashboard") + query).content.decode()
+    assert sum(f">Late {i:02d}<" in page for i in range(27)) == 25
+    assert "and 2 more:" in page and 'href="#past-due-heading">27<' in page
+    export = reverse("forecasting:export", args=["past-due"]) + query
+    rows = list(csv.reader(io.StringIO(client.get(export).content.decode())))
+    assert len(rows) - 1 == 27
