@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from api.auth import CookieAuth, TokenAuth, unauthenticated_problem
-from api.endpoints import forecast, opportunities, sows
+from api.endpoints import forecast, opportunities, reads, sows
 from api.problems import CONTENT_TYPE, Problem, field_errors, from_problem, problem_response, schema_errors
 
 logger = structlog.get_logger(__name__)
@@ -109,6 +109,7 @@ api = PipelineApi(
 api.add_router("", opportunities.router)
 api.add_router("", sows.router)
 api.add_router("", forecast.router)
+api.add_router("", reads.router)
 
 
 @api.exception_handler(Problem)

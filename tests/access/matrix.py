@@ -128,6 +128,12 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "api:snapshot_list": ("GET", rule(*DASHBOARD)),
     "api:tokens": ("GET", rule("all")),
     "api:token_revoke": ("POST", rule("em", "admin")),  # the token's owner, or an administrator
+    "api:scoping_issue_list": ("GET", rule("all")),
+    "api:scoping_issue_detail": ("GET", rule("all")),
+    "api:estimate_detail": ("GET", rule("all")),
+    "api:person_list": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
+    "api:person_detail": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
+    "api:capacity": ("GET", rule("em_manager", "ps_director", "leadership", "ps_operations", "admin")),
     "forecasting:drill": ("GET", rule(*DASHBOARD)),
     "forecasting:export": ("GET", rule(*DASHBOARD)),
     "forecasting:calibration": ("GET", rule(*DASHBOARD)),

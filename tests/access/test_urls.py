@@ -94,6 +94,9 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         "api:sow_transition": {"version_id": w["version"].pk, "action": "withdraw"},
         "api:not_found": {"rest": "no-such-endpoint"},
         "api:token_revoke": {"pk": w["token"].pk},
+        "api:scoping_issue_detail": {"issue_id": w["issue"].pk},
+        "api:estimate_detail": {"estimate_id": w["estimate"].pk},
+        "api:person_detail": {"person_id": w["person"].pk},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(w["opportunity"]).pk,
             "object_id": w["opportunity"].pk,

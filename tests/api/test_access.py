@@ -16,6 +16,7 @@ from tests.api.conftest import TokenClient
 pytestmark = pytest.mark.django_db
 
 ALL = ("em", "em_manager", "ps_director", "leadership", "practice_manager", "ta", "ps_operations", "admin")
+DIRECTORY = ("em_manager", "ps_director", "leadership", "ps_operations", "admin")
 VIEW_ALL = ("ps_director", "leadership", "practice_manager", "ta", "ps_operations", "admin")
 
 # path template -> roles that get 200 (others: 403 or 404; anonymous: 401)
@@ -28,6 +29,12 @@ READS: dict[str, tuple[str, ...]] = {
     "/api/v1/sow-versions/{version}": ALL,
     "/api/v1/forecast": DASHBOARD,
     "/api/v1/snapshots": DASHBOARD,
+    "/api/v1/scoping-issues": ALL,
+    "/api/v1/scoping-issues/{issue}": ALL,
+    "/api/v1/estimates/{estimate}": ALL,
+    "/api/v1/people": DIRECTORY,
+    "/api/v1/people/{person}": DIRECTORY,
+    "/api/v1/capacity": DIRECTORY,
 }
 
 
@@ -41,7 +48,12 @@ def _clients(role, people, token_for):
 
 def _url(template, world):
     return template.format(
-        opportunity=world["opportunity"].pk, foreign=world["foreign"].pk, version=world["version"].pk
+        opportunity=world["opportunity"].pk,
+        foreign=world["foreign"].pk,
+        version=world["version"].pk,
+        issue=world["issue"].pk,
+        estimate=world["estimate"].pk,
+        person=world["person"].pk,
     )
 
 

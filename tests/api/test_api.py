@@ -247,3 +247,31 @@ def test_unknown_paths_and_methods_are_problems(em, api_client):
     assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
     wrong = client.delete("/api/v1/opportunities")
     assert wrong.status_code == 405 and wrong.json()["status"] == 405
+
+
+def test_scoping_issue_and_estimate_with_lines(world, people, api_client):
+    client = api_client(people["em"])
+    issue, estimate = world["issue"], world["estimate"]
+    listed = client.get("/api/v1/scoping-issues").json()
+    assert issue.pk in [row["id"] for row in listed["results"]]
+    detail = client.get(f"/api/v1/scoping-issues/{issue.pk}").json()
+    assert detail["estimates"] == [estimate.pk]
+    body = client.get(f"/api/v1/estimates/{estimate.pk}").json()
+    line = world["line"]
+    line.refresh_from_db()
+    assert [(row["id"], row["hours"]) for row in body["lines"]] == [(line.pk, f"{line.hours:.2f}")]
+    estimate.refresh_from_db()
+    assert body["total"] == {"amount": f"{estimate.total:.2f}", "currency": estimate.currency}
+    assert client.get("/api/v1/scoping-issues?status=nonsense").status_code == 422
+
+
+def test_people_directory_and_capacity(people, world, api_client):
+    client = api_client(people["ps_operations"])
+    listed = client.get("/api/v1/people?page_size=200").json()
+    names = sorted(row["name"] for row in listed["results"])
+    from people.models import Person
+
+    assert names == sorted(Person.objects.values_list("name", flat=True))
+    capacity = client.get("/api/v1/capacity?by=role")
+    assert capacity.status_code == 200 and len(capacity.json()["weeks"]) == 12
+    assert client.get("/api/v1/capacity?by=planet").status_code == 422
