@@ -45,7 +45,7 @@ lint: install
 	.venv/bin/djlint templates --lint
 
 typecheck: install
-	.venv/bin/mypy core people engagements salesforce scoping sow staffing forecasting config tests
+	.venv/bin/mypy core people notifications engagements salesforce scoping sow staffing forecasting api config tests
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
