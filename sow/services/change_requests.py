@@ -24,12 +24,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from core import actions
 from core.money import quantize_cents
 from core.types import AnyUser
 from core.validators import clean_single_line
+from notifications.models import Kind
+from notifications.services import notify
 from scoping import calculator
 from scoping import services as scoping_services
 from scoping.models import DeliveryRole, Estimate, EstimateLine
@@ -50,7 +53,7 @@ from sow.models import (
     SowVersion,
 )
 from sow.services.costs import estimate_line_cost, expenses_cost, rate_card_roles
-from sow.services.notifications import approvers
+from sow.services.notifications import tell_change_request
 from sow.services.signed_copy import check_signed_copy
 from sow.services.versions import lock_version
 
@@ -232,27 +235,41 @@ def _review_link(change_request: ChangeRequest) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/admin/sow/approvalqueueitem/change-requests/{change_request.pk}/"
 
 
-def _em_users(change_request: ChangeRequest) -> list[User]:
-    """The author and the deal's EM (their logins)."""
-    users = [change_request.author] if change_request.author else []
-    em = change_request.sow.opportunity.engagement_manager
-    if em is not None and em.user is not None and em.user not in users:
-        users.append(em.user)
-    return users
-
-
 def _tell(
     kind: str, subject: str, body: str, *, to_directors: bool, change_request: ChangeRequest, actor: User
 ) -> None:
-    """Tell the PS Directors (a submission) or the EM side (a decision, a signature), after commit."""
-    from core import mail
+    """Through the notification service: the PS Directors hear of a submission (linked to its review
+    in the approval queue), the author and the deal's EM of a decision."""
+    link = (
+        reverse("admin:sow_approvalqueueitem_cr_review", args=[change_request.pk])
+        if to_directors
+        else change_request.get_absolute_url()
+    )
+    tell_change_request(
+        Kind(kind),
+        subject,
+        body,
+        to_directors=to_directors,
+        change_request=change_request,
+        actor=actor,
+        link=link,
+    )
 
-    recipients = approvers() if to_directors else [u.email for u in _em_users(change_request)]
-    mail.send_notification(
-        subject=subject,
-        body=body,
-        recipients=recipients,
-        context={"event": kind, "sow": change_request.sow.reference, "change_request_id": change_request.pk},
+
+def _tell_signed(change_request: ChangeRequest, *, actor: User, signed_on: dt.date) -> None:
+    """The author, the deal's EM and whoever approved it hear that the customer signed (the one who
+    recorded it excepted)."""
+    approved_by = User.objects.filter(
+        pk__in=change_request.approvals.filter(decision=Approval.Decision.APPROVED).values("actor_id")
+    )
+    notify(
+        recipients=[change_request.author, change_request.sow.opportunity.engagement_manager, *approved_by],
+        kind=Kind.CR_SIGNED,
+        title=f"Change request signed: {change_request}",
+        body=f"The customer signed {change_request} “{change_request.title}” on {signed_on.isoformat()}.",
+        link=change_request.get_absolute_url(),
+        event_key=f"cr_signed:change_request:{change_request.pk}:{change_request.version}",
+        actor=actor,
     )
 
 
@@ -912,14 +929,7 @@ def change_request_mark_signed(
     fresh.status = Status.SIGNED
     fresh.signed_at = signed_on
     actions.save(fresh, actor=actor, action="marked the change request signed", before=before)
-    _tell(
-        "cr_signed",
-        f"Change request signed: {fresh}",
-        f"The customer signed {fresh} “{fresh.title}” on {signed_on.isoformat()}.\n\n{_link(fresh)}",
-        to_directors=False,
-        change_request=fresh,
-        actor=actor,
-    )
+    _tell_signed(fresh, actor=actor, signed_on=signed_on)
     return fresh
 
 

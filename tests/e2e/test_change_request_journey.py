@@ -38,7 +38,9 @@ def test_em_takes_a_signed_demo_sow_through_a_change_request_to_approval(page, l
     signed = SowVersion.objects.select_related("sow__opportunity__engagement_manager__user").get(
         status__in=[SowStatus.SIGNED, SowStatus.HANDED_OFF]
     )
-    em = signed.sow.opportunity.engagement_manager.user.username
+    manager = signed.sow.opportunity.engagement_manager
+    assert manager is not None and manager.user is not None
+    em = manager.user.username
     # What the contract is worth before: the signed total plus the demo's approved change request,
     # summed here from the stored lines.
     approved = ChangeRequestLine.objects.filter(

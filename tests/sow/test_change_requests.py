@@ -547,3 +547,48 @@ def test_submitted_change_requests_wait_in_the_queue_summary(em, director, cr):
     bring_to(cr, "submitted", em=em, director=director)
     assert queue_summary().waiting == before + 1
     assert change_request_queue() == [fresh(cr)]
+
+
+def test_each_step_is_told_once_to_the_right_people(
+    em, director, second_director, cr, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = bring_to(cr, "submitted", em=em, director=director)
+    told = {(n.kind, n.user_id) for n in Notification.objects.filter(kind__startswith="cr_")}
+    assert told == {("cr_submitted", director.user.pk), ("cr_submitted", second_director.user.pk)}
+    link = Notification.objects.filter(kind="cr_submitted").first().link
+    assert link == f"/admin/sow/approvalqueueitem/change-requests/{cr.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        back = services.change_request_request_changes(
+            actor=director.user,
+            change_request=submitted,
+            expected_version=submitted.version,
+            comment="Travel?",
+        )
+    assert list(
+        Notification.objects.filter(kind="cr_changes_requested").values_list("user_id", flat=True)
+    ) == [em.user.pk]
+    reopened = services.change_request_reopen(
+        actor=em.user, change_request=back, expected_version=back.version
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.change_request_submit(
+            actor=em.user, change_request=reopened, expected_version=reopened.version
+        )
+        approved = services.change_request_approve(
+            actor=second_director.user, change_request=again, expected_version=again.version
+        )
+    assert Notification.objects.filter(kind="cr_submitted").count() == 4  # two submissions, two directors
+    assert list(Notification.objects.filter(kind="cr_approved").values_list("user_id", flat=True)) == [
+        em.user.pk
+    ]
+    sent = run("sent", em, approved)
+    with django_capture_on_commit_callbacks(execute=True):
+        run("signed", em, sent)
+    # The EM recorded the signature: the director who approved it hears, the EM does not.
+    assert list(Notification.objects.filter(kind="cr_signed").values_list("user_id", flat=True)) == [
+        second_director.user.pk
+    ]
+    assert Notification.objects.filter(kind="cr_signed", user=em.user).count() == 0
