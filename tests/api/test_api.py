@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
@@ -103,7 +104,7 @@ def test_expired_revoked_and_unknown_tokens_are_refused(em):
 
 
 def test_token_creation_refuses_bad_input(em):
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.token_create(actor=em.user, name=" ", scope="admin", expires_in_days=0)
     assert set(caught.value.message_dict) == {"name", "scope", "expires_in_days"}
 

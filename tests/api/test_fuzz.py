@@ -12,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -61,7 +62,7 @@ def _fuzz(operation, base_url, headers, role, requests, statuses, failures):
 def test_fuzz_every_operation_for_every_role(live_server, people, world, token_for, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 0  # the fuzzer's own volume is not what is tested here
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) >= 15
     requests: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
