@@ -37,6 +37,7 @@ from kombu import Connection
 
 from engagements.models import PendingPush
 from forecasting.models import ForecastSnapshot
+from notifications.models import EmailDelivery
 from salesforce.config import load_config
 from salesforce.describe import current_problems
 from salesforce.models import OrgCheck
@@ -222,6 +223,12 @@ def check_failed_renders() -> Result:
     return Result(status, f"{failed} failed")
 
 
+def check_failed_emails() -> Result:
+    """Notification emails that failed (each kept with its error; sent again from the admin)."""
+    failed = EmailDelivery.objects.filter(status=EmailDelivery.Status.FAILED).count()
+    return Result(DEGRADED if failed else OK, f"{failed} failed")
+
+
 # name, label, required, check — in the order they are shown.
 CHECKS: list[tuple[str, str, bool, Callable[[], Result]]] = [
     ("database", "Database", True, check_database),
@@ -233,6 +240,7 @@ CHECKS: list[tuple[str, str, bool, Callable[[], Result]]] = [
     ("forecast_snapshot", "Forecast snapshot", False, check_forecast_snapshot),
     ("salesforce_pushes", "Failed Salesforce pushes", False, check_failed_pushes),
     ("pdf_renders", "Failed SOW PDF renders", False, check_failed_renders),
+    ("notification_emails", "Failed notification emails", False, check_failed_emails),
 ]
 
 # Checks that read the database are not run when it is down (they would only repeat the error).
@@ -242,6 +250,7 @@ _NEEDS_DATABASE = {
     "forecast_snapshot",
     "salesforce_pushes",
     "pdf_renders",
+    "notification_emails",
 }
 
 

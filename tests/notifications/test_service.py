@@ -162,3 +162,27 @@ def test_mark_all_read_touches_only_own(em, ps_director):
     tell([em], key="event:2")
     assert services.notification_mark_all_read(actor=em.user) == 2
     assert unread_count(em.user) == 0 and unread_count(ps_director.user) == 1
+
+
+def test_failed_emails_show_on_the_system_status(
+    em, admin_person, settings, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from config.health import health_report
+
+    def status() -> tuple[str, str]:
+        check = next(c for c in health_report().checks if c.name == "notification_emails")
+        return check.status, check.detail
+
+    assert status() == ("ok", "0 failed")
+    settings.EMAIL_BACKEND = REFUSING
+    with django_capture_on_commit_callbacks(execute=True):
+        tell([em])
+    assert status() == ("degraded", "1 failed")
+    client = Client()
+    client.force_login(admin_person.user)
+    page = client.get("/admin/status/").content.decode()
+    assert "/admin/notifications/emaildelivery/?status__exact=failed" in page
+    listing = client.get("/admin/notifications/emaildelivery/?status__exact=failed").content.decode()
+    assert "SMTPDataError" in listing
