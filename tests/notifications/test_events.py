@@ -274,3 +274,69 @@ def test_failed_salesforce_push_tells_the_administrators_once_per_run(
     [note] = Notification.objects.filter(kind=Kind.SALESFORCE_PUSH_FAILED)
     assert note.user == admin.user and note.link.endswith("?status__exact=failed")
     assert emailed("1 Salesforce push(es) failed") == [admin.user.email]
+
+
+def test_change_request_steps_tell_the_right_people_once(
+    em, director, second_director, draft, django_capture_on_commit_callbacks
+):
+    from sow.services import change_requests as cr_services
+    from tests.sow.test_change_requests import add_labour, fresh
+
+    signed = take_to(draft, "signed", em=em, director=director)
+    cr = cr_services.change_request_create(
+        actor=em.user,
+        version=signed,
+        title="Two more pipelines",
+        reason="The customer adds two business units.",
+        schedule_impact="Two more weeks.",
+        new_end_date=timezone.localdate() + dt.timedelta(days=120),
+    )
+    add_labour(em.user, cr)
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cr_services.change_request_submit(
+            actor=em.user, change_request=cr, expected_version=fresh(cr).version
+        )
+    assert in_app(Kind.CR_SUBMITTED) == ["director", "director2"]
+    with django_capture_on_commit_callbacks(execute=True):
+        cr_services.change_request_request_changes(
+            actor=director.user,
+            change_request=cr,
+            expected_version=fresh(cr).version,
+            comment="Price the UAT",
+        )
+    assert in_app(Kind.CR_CHANGES_REQUESTED) == ["em.amer"]
+    assert "Price the UAT" in Notification.objects.get(kind=Kind.CR_CHANGES_REQUESTED).body
+    with django_capture_on_commit_callbacks(execute=True):
+        cr_services.change_request_reopen(
+            actor=em.user, change_request=cr, expected_version=fresh(cr).version
+        )
+        cr_services.change_request_submit(
+            actor=em.user, change_request=cr, expected_version=fresh(cr).version
+        )
+        cr_services.change_request_approve(
+            actor=second_director.user, change_request=cr, expected_version=fresh(cr).version
+        )
+    # The second submission is its own event: each director told again, once.
+    assert in_app(Kind.CR_SUBMITTED) == ["director", "director", "director2", "director2"]
+    assert in_app(Kind.CR_APPROVED) == ["em.amer"]
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        cr_services.change_request_mark_sent(
+            actor=em.user,
+            change_request=cr,
+            expected_version=fresh(cr).version,
+            sent_on=today,
+            recipients="cfo",
+        )
+        cr_services.change_request_mark_signed(
+            actor=em.user,
+            change_request=cr,
+            expected_version=fresh(cr).version,
+            signed_on=today,
+            signed_copy=SimpleUploadedFile("s.pdf", blank_pdf()),
+        )
+    # Signed, recorded by the EM: whoever approved it hears of it.
+    assert in_app(Kind.CR_SIGNED) == ["director2"]
+    assert len(mail.outbox) == Notification.objects.count()
