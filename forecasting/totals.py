@@ -35,32 +35,66 @@ def totals_write(snapshot: ForecastSnapshot) -> None:
     """Replace the snapshot's totals with sums of its rows (one grouped query, one insert)."""
     start_month = int(settings.FISCAL_YEAR_START_MONTH)
     rates = _rate_of(snapshot)
-    groups = (
-        ForecastSnapshotRow.objects.filter(snapshot=snapshot)
-        .annotate(month=TruncMonth("close_date"))
-        .values_list("month", "confidence", "currency", "is_won", "is_closed", "amount")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     quarters: dict[dt.date, str] = {}
     sums: dict[tuple[str, str, str, bool, bool], list[Decimal | int | None]] = defaultdict(
         lambda: [0, ZERO, ZERO]
     )
-    for month, confidence, currency, is_won, is_closed, amount, n in groups:
+
+    def add(
+        month: dt.date,
+        confidence: str,
+        currency: str,
+        won: bool,
+        closed: bool,
+        n: int,
+        amount: Decimal,
+        converted: Decimal | None,
+    ) -> None:
         if isinstance(month, dt.datetime):
             month = month.date()
         label = quarters.get(month)
         if label is None:
             label = quarters[month] = FiscalQuarter.for_date(month, start_month).label
-        total = sums[(label, confidence, currency, bool(is_won), bool(is_closed))]
-        amount = Decimal(amount)
+        total = sums[(label, confidence, currency, bool(won), bool(closed))]
         total[0] = int(total[0] or 0) + n
-        total[1] = Decimal(total[1] or 0) + amount * n
-        rate = rates.get(currency)
-        if rate is None or total[2] is None:
+        total[1] = Decimal(total[1] or 0) + Decimal(amount)
+        if converted is None or total[2] is None:
             total[2] = None
         else:
-            total[2] += quantize_cents(amount * rate) * n
+            total[2] = Decimal(total[2]) + converted
+
+    if connection.vendor == "postgresql":
+        # Summed in the database, each row converted and rounded to cents before the sum (exact
+        # numeric arithmetic; ROUND rounds half away from zero, as quantize_cents does).
+        values = ", ".join(["(%s, CAST(%s AS numeric))"] * len(rates))
+        sql = f"""
+            WITH rates (currency, rate) AS (VALUES {values})
+            SELECT CAST(date_trunc('month', r.close_date) AS date), r.confidence, r.currency, r.is_won,
+                   r.is_closed, COUNT(*), SUM(r.amount), SUM(ROUND(r.amount * rates.rate, 2)),
+                   BOOL_OR(rates.rate IS NULL)
+            FROM {connection.ops.quote_name(ForecastSnapshotRow._meta.db_table)} r
+            LEFT JOIN rates ON rates.currency = r.currency
+            WHERE r.snapshot_id = %s
+            GROUP BY 1, 2, 3, 4, 5
+        """  # noqa: S608 (only the table name is formatted in)
+        params = [value for pair in sorted(rates.items()) for value in pair] + [snapshot.pk]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for month, confidence, currency, won, closed, n, amount, converted, no_rate in cursor.fetchall():
+                add(month, confidence, currency, won, closed, n, amount, None if no_rate else converted)
+    else:
+        groups = (
+            ForecastSnapshotRow.objects.filter(snapshot=snapshot)
+            .annotate(month=TruncMonth("close_date"))
+            .values_list("month", "confidence", "currency", "is_won", "is_closed", "amount")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for month, confidence, currency, is_won, is_closed, amount, n in groups:
+            amount = Decimal(amount)
+            rate = rates.get(currency)
+            converted = None if rate is None else quantize_cents(amount * rate) * n
+            add(month, confidence, currency, is_won, is_closed, n, amount * n, converted)
     ForecastSnapshotTotal.objects.filter(snapshot=snapshot).delete()
     ForecastSnapshotTotal.objects.bulk_create(
         [
