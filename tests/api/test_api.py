@@ -194,16 +194,28 @@ def test_list_filters_pages_and_links(em, region_amer, api_client):
     assert client.get("/api/v1/opportunities?page=9").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/opportunities?scope=all", "/api/v1/sows"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/opportunities?scope=all", "/api/v1/sows", "/api/v1/scoping-issues", "/api/v1/people"],
+)
 def test_list_query_count_does_not_grow_with_rows(
-    path, em, region_amer, api_client, django_assert_max_num_queries
+    path, em_manager, em, region_amer, api_client, django_assert_max_num_queries
 ):
-    client = api_client(em)
-    OpportunityFactory(engagement_manager=em, region=region_amer)
-    with django_assert_max_num_queries(12) as few:
+    from scoping.models import ScopingIssue
+    from tests.people.factories import PersonFactory
+
+    client = api_client(em_manager)
+
+    def more_rows():
+        opp = OpportunityFactory(engagement_manager=em, region=region_amer)
+        ScopingIssue.objects.create(opportunity=opp, title=f"Scoping {opp.pk}")
+        PersonFactory(region=region_amer)
+
+    more_rows()
+    with django_assert_max_num_queries(15) as few:
         assert client.get(path).status_code == 200
-    for _ in range(15):
-        OpportunityFactory(engagement_manager=em, region=region_amer)
+    for _ in range(12):
+        more_rows()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(path).status_code == 200
 
