@@ -399,8 +399,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # --- end uploads and files --------------------------------------------------------------------------
 
 # --- Email ------------------------------------------------------------------------------------------
-# Every email goes through core/mail.py: sent after commit; a failure is logged and listed in the
-# admin under Core › Email failures instead of being raised to the user or dropped.
+# Notifications are emailed through notifications.notify: one email per person, after commit, each
+# kept under Notifications › Notification emails (a failed one with its error, sent again from there)
+# and retried this many seconds later, doubled each time (four retries). Any other email goes through
+# core/mail.py: sent after commit; a failure is logged and listed under Core › Email failures.
+NOTIFICATION_EMAIL_RETRY_SECONDS = env.float("NOTIFICATION_EMAIL_RETRY_SECONDS", default=60.0)
 # --- end email --------------------------------------------------------------------------------------
 
 # --- JSON API (/api/v1/) ----------------------------------------------------------------------------
