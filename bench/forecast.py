@@ -268,14 +268,16 @@ def _snapshot_figures(n: int) -> None:
     closed_from = FiscalQuarter.for_date(this_week).shift(-SNAPSHOT_QUARTERS_BACK).start
     floor_times, take_times = [], []
     for _ in range(3):
+        # The floor writes the same rows with the same statement and commits them (the commit is
+        # where PostgreSQL checks the deferred foreign keys and flushes the log); then they go.
+        scratch = ForecastSnapshot.objects.create(
+            week=dt.date(2000, 1, 3), taken_at=ForecastSnapshot.objects.first().taken_at
+        )
+        started = time.perf_counter()
         with transaction.atomic():
-            scratch = ForecastSnapshot.objects.create(
-                week=dt.date(2000, 1, 3), taken_at=ForecastSnapshot.objects.first().taken_at
-            )
-            started = time.perf_counter()
             _snapshot_insert_rows(scratch, week=this_week, closed_from=closed_from)
-            floor_times.append((time.perf_counter() - started) * 1000)
-            transaction.set_rollback(True)
+        floor_times.append((time.perf_counter() - started) * 1000)
+        scratch.delete()
         # The weekly run takes a week that has no snapshot yet: this week's is removed first (not timed).
         ForecastSnapshot.objects.filter(week=this_week).delete()
         started = time.perf_counter()
