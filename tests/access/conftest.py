@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -108,6 +109,7 @@ def world(people, region_amer, region_emea):
         "foreign": foreign,
         "token": token,
         "notification": notification,
+        **_change_request(people, region_amer, offering),
     }
 
 
@@ -181,3 +183,45 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     EmailFailure.objects.create(
         subject="SOW for approval", recipients=["director@example.com"], error="refused"
     )
+
+
+def _change_request(people, region_amer, offering) -> dict[str, Any]:
+    """A signed SOW of the EM's, a shared revision of its estimate, and a draft change request on it
+    with a scope line, a rendered draft PDF and a signed copy (so every change request URL has what
+    it serves)."""
+    from sow.services import change_requests
+    from tests.sow.factories import take_to
+
+    em = people["em"]
+    opp = OpportunityFactory(engagement_manager=em, region=region_amer, name="Acme — Rollout")
+    issue = scoping_services.scoping_issue_create(actor=em.user, opportunity=opp, title="Acme rollout")
+    estimate = scoping_services.estimate_create(actor=em.user, issue=issue)
+    scoping_services.estimate_add_offering(actor=em.user, estimate=estimate, offering=offering)
+    scoping_services.estimate_agree(actor=em.user, estimate=estimate)
+    draft = sow_services.sow_create(actor=em.user, issue=issue).versions.get()
+    signed = take_to(draft, "signed", em=em, director=people["ps_director"])
+    revised = scoping_services.estimate_revise(actor=em.user, estimate=estimate, reason="A licence")
+    scoping_services.estimate_add_line(
+        actor=em.user, estimate=revised, kind="free", description="Licence", quantity=1, unit_price="1350"
+    )
+    revised.refresh_from_db()
+    scoping_services.estimate_share(actor=em.user, estimate=revised)
+    cr = change_requests.change_request_create(
+        actor=em.user, version=signed, title="Extra workshop", reason="Asked for"
+    )
+    cr_line = change_requests.change_request_line_add(
+        actor=em.user,
+        change_request=cr,
+        change="added",
+        kind="packaged",
+        description="Workshop",
+        price="900",
+        cost="300",
+    )
+    from sow.models import ChangeRequestDocument
+
+    document = ChangeRequestDocument.objects.create(change_request=cr, kind="draft", status="ready")
+    document.file.save("access-cr.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    cr.refresh_from_db()
+    cr.signed_copy.save("signed.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    return {"signed_version": signed, "revised_estimate": revised, "cr": cr, "cr_line": cr_line}

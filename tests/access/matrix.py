@@ -101,6 +101,17 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "sow:download_signed": ("GET", rule("all")),
     "sow:diff": ("GET", rule("all")),
     "sow:transition": ("POST", rule(*EM_SIDE)),
+    # change requests on signed SOWs: read by whoever may read the SOW, drafted by the EM side
+    "sow:cr_create": ("GET", rule(*EM_SIDE)),
+    "sow:cr_detail": ("GET", rule("all")),
+    "sow:cr_edit": ("GET", rule(*EM_SIDE)),
+    "sow:cr_line_add": ("POST", rule(*EM_SIDE)),
+    "sow:cr_line_delete": ("POST", rule(*EM_SIDE)),
+    "sow:cr_from_estimate": ("POST", rule(*EM_SIDE)),
+    "sow:cr_request_pdf": ("POST", rule("all")),
+    "sow:cr_download_pdf": ("GET", rule("all")),
+    "sow:cr_download_signed": ("GET", rule("all")),
+    "sow:cr_transition": ("POST", rule(*EM_SIDE)),
     # staffing
     "staffing:list": ("GET", rule("all")),  # lists only the requirements the user may see
     "staffing:requirement_create": ("GET", rule("em", "em_manager", *STAFFING)),
@@ -169,6 +180,7 @@ ADMIN: dict[str, tuple[str, dict[str, str]]] = {
     "admin:auth_user_password_change": ("GET", admin_rule("admin")),
     "admin:salesforce_syncrun_health": ("GET", admin_rule("admin")),
     "admin:sow_approvalqueueitem_review": ("GET", admin_rule("ps_director", "admin")),
+    "admin:sow_approvalqueueitem_cr_review": ("GET", admin_rule("ps_director", "admin")),
     "admin:forecasting_bookingsplan_import": ("GET", admin_rule("ps_director", "admin")),
     "admin:forecasting_forecastsnapshot_take": ("POST", admin_rule("admin")),
 }
@@ -488,6 +500,13 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "sow:cost_update": EM_SIDE,
     "sow:transition": EM_SIDE,
     "sow:request_pdf": ("all",),  # asks for a PDF of a version the user may read
+    "sow:cr_create": EM_SIDE,
+    "sow:cr_edit": EM_SIDE,
+    "sow:cr_line_add": EM_SIDE,
+    "sow:cr_line_delete": EM_SIDE,
+    "sow:cr_from_estimate": EM_SIDE,
+    "sow:cr_transition": EM_SIDE,
+    "sow:cr_request_pdf": ("all",),  # asks for a PDF of a change request the user may read
     "staffing:requirement_create": ("em", "em_manager", *STAFFING),
     "staffing:requirement_edit": ("em", "em_manager", *STAFFING),
     "staffing:requirement_delete": ("em", "em_manager", *STAFFING),
@@ -500,6 +519,7 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "admin:password_change": STAFF,
     "admin:auth_user_password_change": ("admin",),
     "admin:sow_approvalqueueitem_review": ("ps_director", "admin"),
+    "admin:sow_approvalqueueitem_cr_review": ("ps_director", "admin"),
     "admin:forecasting_bookingsplan_import": ("ps_director", "admin"),
     "admin:forecasting_forecastsnapshot_take": ("admin",),
 }

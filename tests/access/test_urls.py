@@ -83,6 +83,10 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         "sow:cost_update": {"pk": w["version"].pk, "line_pk": w["cost_line"].pk},
         "sow:download_pdf": {"pk": w["version"].pk, "kind": "draft"},
         "sow:transition": {"pk": w["version"].pk, "action": "submit"},
+        "sow:cr_create": {"pk": w["signed_version"].pk},
+        "sow:cr_line_delete": {"pk": w["cr"].pk, "line_pk": w["cr_line"].pk},
+        "sow:cr_download_pdf": {"pk": w["cr"].pk, "kind": "draft"},
+        "sow:cr_transition": {"pk": w["cr"].pk, "action": "withdraw"},
         "staffing:requirement_create": {"sow_pk": w["sow"].pk},
         "staffing:assignment_confirm": {"pk": w["assignment"].pk},
         "staffing:assignment_cancel": {"pk": w["assignment"].pk},
@@ -103,6 +107,7 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         },
         "admin:app_list": {"app_label": "engagements"},
         "admin:sow_approvalqueueitem_review": {"pk": w["version"].pk},
+        "admin:sow_approvalqueueitem_cr_review": {"pk": w["cr"].pk},
     }
     if name in by_name:
         return by_name[name]
@@ -110,6 +115,8 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
         return {"pk": w["opportunity"].pk}
     if name.startswith("scoping:"):
         return {"pk": (w["estimate"] if name.startswith("scoping:estimate") else w["issue"]).pk}
+    if name.startswith("sow:cr_"):
+        return {"pk": w["cr"].pk}
     if name.startswith("sow:"):
         return {"pk": w["version"].pk}
     if name.startswith("staffing:"):

@@ -87,6 +87,11 @@ SOURCE_PAGE = {
     "sow:cost_update": ("sow:version", "version"),
     "sow:request_pdf": ("sow:version", "version"),
     "sow:transition": ("sow:version", "version"),
+    "sow:cr_line_add": ("sow:cr_detail", "cr"),
+    "sow:cr_line_delete": ("sow:cr_detail", "cr"),
+    "sow:cr_from_estimate": ("sow:cr_detail", "cr"),
+    "sow:cr_request_pdf": ("sow:cr_detail", "cr"),
+    "sow:cr_transition": ("sow:cr_detail", "cr"),
     "staffing:requirement_delete": ("staffing:requirement", "spare_requirement"),
     "staffing:assignment_add": ("staffing:requirement", "spare_requirement"),
     "staffing:assignment_confirm": ("staffing:requirement", "requirement"),
@@ -128,6 +133,10 @@ EXTRA: dict[str, dict[str, Any]] = {
     "scoping:ta_decide": {"decision": "approve", "comment": "Looks right"},
     "sow:cost_add": {"kind": "travel", "description": "Flights to the kickoff", "amount": "1200"},
     "sow:transition": {"reason": "Customer chose another partner"},
+    "sow:cr_create": {"title": "Second workshop", "reason": "Asked for"},
+    "sow:cr_line_add": {"change": "added", "kind": "expenses", "description": "Flights", "price": "800"},
+    "sow:cr_transition": {"reason": "Customer dropped it"},
+    "sow:cr_from_estimate": {"estimate": lambda w: w["revised_estimate"].pk},
     "staffing:requirement_create": {
         "delivery_role": "ps_engineer",
         "title": "Migration engineer",
@@ -142,6 +151,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "salesforce:org_check": {},
     "password_change": {},
     "admin:sow_approvalqueueitem_review": {"decision": "approve", "comment": "Fine"},
+    "admin:sow_approvalqueueitem_cr_review": {"decision": "approve", "comment": "Fine"},
 }
 # Payloads that cannot write in this world whoever sends them (the check that they do is skipped).
 NO_WRITE = {
@@ -157,6 +167,7 @@ NO_WRITE = {
     "sow:create",  # the issue already has its SOW
     "staffing:assignment_confirm",  # confirming needs a signed SOW
     "admin:sow_approvalqueueitem_review",  # the world's version is a draft, not submitted
+    "admin:sow_approvalqueueitem_cr_review",  # the world's change request is a draft
     *ADMIN_READS_ON_POST,
 }
 
