@@ -1,16 +1,19 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.audit_views import audit
 from config.views import admin_status, health, home
+from people.sso import LocalLoginForm
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LocalLoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    *([path("oidc/", include("people.sso"))] if settings.OIDC_ENABLED else []),  # single sign-on
     path("health/", health, name="health"),
     path("admin/status/", admin_status, name="admin_status"),
     path("audit/", audit, name="audit"),

@@ -413,3 +413,44 @@ NOTIFICATION_EMAIL_RETRY_SECONDS = env.float("NOTIFICATION_EMAIL_RETRY_SECONDS",
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 # --- end JSON API -----------------------------------------------------------------------------------
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc) --------------------------------------------
+# Off unless OIDC_ENABLED. The provider's endpoints come from its discovery document
+# (OIDC_ISSUER + /.well-known/openid-configuration, read when first needed) unless set one by one.
+# The app's callback URL to register at the provider: <SITE_URL>/oidc/callback/.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="your company account")  # "Sign in with …"
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGO", default="RS256")  # the ID token's signature, keys from JWKS
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_VERIFY_SSL = True
+# The claim that names the person (matched to the directory's email, case-insensitive), and whether
+# the provider must say it verified it (email_verified); Entra ID sends no such claim: set False there
+# and use a claim the tenant controls (preferred_username, the UPN).
+OIDC_EMAIL_CLAIM = env("OIDC_EMAIL_CLAIM", default="email")
+OIDC_REQUIRE_VERIFIED_EMAIL = env.bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
+# Someone signing in who is not in the directory (or has no login yet) is refused with an
+# "ask your administrator" page unless OIDC_CREATE_USERS; new people also need a mapped role.
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=False)
+# OIDC_ROLES_CLAIM=groups OIDC_ROLE_MAP="PS Directors=ps_director,EMs=engagement_manager": the first
+# listed value found in the claim gives the person's role (core/roles.py) at each sign-in. Without a
+# map (or when no value matches) the role stays what an administrator set.
+OIDC_ROLES_CLAIM = env("OIDC_ROLES_CLAIM", default="")
+OIDC_ROLE_MAP: dict[str, str] = env.dict("OIDC_ROLE_MAP", default={})
+# Off: the password form is hidden and refused for everyone but superusers, who keep it at
+# /accounts/login/?local=1 (and the admin's own login page).
+OIDC_LOCAL_LOGIN = env.bool("OIDC_LOCAL_LOGIN", default=True)
+LOGIN_REDIRECT_URL_FAILURE = "/oidc/refused/"
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("people.sso.SsoBackend")
+# --- end single sign-on -----------------------------------------------------------------------------
