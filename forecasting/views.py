@@ -205,7 +205,12 @@ def drill(request: HtmxHttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
-            "sow_states": mismatches.sow_states_for_ids(row.opportunity_id for row in rows),
+            # A past week's drill-down is that week's record and never changes; where each SOW
+            # stands today belongs to the live view only.
+            "show_sow": source.snapshot is None,
+            "sow_states": mismatches.sow_states_for_ids(row.opportunity_id for row in rows)
+            if source.snapshot is None
+            else {},
             "total": total,
             "metric": figures.METRICS[data["metric"]],
             "quarter": data["quarter"],
