@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import threading
@@ -38,6 +39,10 @@ class FakeOidcProvider:
         self.tamper = False
         self.wrong_nonce = False
         self.calls: list[str] = []
+        # interactive: the authorization endpoint shows a sign-in page where a browser types the
+        # email of one of `accounts` (email -> claims), as a person logs in at their provider.
+        self.interactive = False
+        self.accounts: dict[str, dict[str, Any]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -111,15 +116,10 @@ class FakeOidcProvider:
                     if query.get("client_id") != CLIENT_ID or query.get("response_type") != "code":
                         self._send(400, {"error": "invalid_request"})
                         return
-                    code = secrets.token_urlsafe(16)
-                    provider.codes[code] = {
-                        "claims": dict(provider.claims),
-                        "nonce": query.get("nonce"),
-                        "challenge": query.get("code_challenge"),
-                        "redirect_uri": query["redirect_uri"],
-                    }
-                    back = {"code": code, "state": query.get("state", "")}
-                    self._send(302, headers={"Location": f"{query['redirect_uri']}?{urlencode(back)}"})
+                    if provider.interactive:
+                        self._sign_in_page(url.query)
+                        return
+                    self._redirect_back(query, provider.claims)
                 elif url.path == "/userinfo":
                     token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     grant = provider.tokens.get(token)
@@ -127,8 +127,41 @@ class FakeOidcProvider:
                 else:
                     self._send(404, {"error": "not_found"})
 
+            def _sign_in_page(self, query: str, error: str = "") -> None:
+                page = (
+                    "<!doctype html><title>Acme ID</title><h1>Acme ID sign-in</h1>"
+                    f"<p>{html.escape(error)}</p><form method='post' action='/authorize?{html.escape(query)}'>"
+                    "<label>Email <input name='email'></label><button>Sign in</button></form>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def _redirect_back(self, query: dict[str, str], claims: dict[str, Any]) -> None:
+                code = secrets.token_urlsafe(16)
+                provider.codes[code] = {
+                    "claims": dict(claims),
+                    "nonce": query.get("nonce"),
+                    "challenge": query.get("code_challenge"),
+                    "redirect_uri": query["redirect_uri"],
+                }
+                back = {"code": code, "state": query.get("state", "")}
+                self._send(302, headers={"Location": f"{query['redirect_uri']}?{urlencode(back)}"})
+
             def do_POST(self) -> None:
-                provider.calls.append(self.path)
+                url = urlparse(self.path)
+                provider.calls.append(url.path)
+                if url.path == "/authorize":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    email = parse_qs(self.rfile.read(length).decode()).get("email", [""])[0]
+                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                    if email not in provider.accounts:
+                        self._sign_in_page(url.query, error="No such account.")
+                        return
+                    self._redirect_back(query, {"sub": email, **provider.accounts[email]})
+                    return
                 if self.path != "/token":
                     self._send(404, {"error": "not_found"})
                     return
