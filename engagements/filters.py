@@ -103,7 +103,16 @@ class PipelineFilter(django_filters.FilterSet):
         model = Opportunity
         fields: list[str] = []
 
-    def __init__(self, data: Any = None, *args: Any, stages: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *args: Any,
+        stages: list[str] | None = None,
+        regions: list[Region] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`regions`, when given, are the region choices already read (the same rows the field's
+        queryset reads), so drawing the list does not read them again."""
         data = data.copy() if data is not None else {}
         data.setdefault("quarter", "current")
         data.setdefault("status", "open")
@@ -112,6 +121,11 @@ class PipelineFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.filters["stage"].extra["choices"] = [(s, s) for s in (stages or [])]
         form = self.form
+        if regions is not None:
+            field = form.fields["region"]
+            choices: list[tuple[Any, Any]] = [("", field.empty_label)]  # type: ignore[attr-defined]  # a ModelChoiceField
+            choices += [(region.pk, field.label_from_instance(region)) for region in regions]  # type: ignore[attr-defined]  # a ModelChoiceField
+            field.widget.choices = choices
         for name in ("quarter", "status", "stage", "region"):
             form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         form.fields["q"].widget.attrs.update(

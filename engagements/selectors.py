@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -18,6 +19,7 @@ from core.roles import Role
 from core.types import AnyUser
 from engagements import access
 from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
+from people.models import Region
 from people.selectors import engagement_managers, person_for_user
 
 
@@ -104,6 +106,19 @@ def pipeline_queryset(*, user: AnyUser, scope: str) -> QuerySet[Opportunity]:
         if person is not None and person.region_id and not user.is_superuser:
             qs = qs.filter(region_id=person.region_id)
     return annotate_badges(qs.select_related("account", "region", "engagement_manager"))
+
+
+def filter_options(base: QuerySet[Opportunity]) -> tuple[list[str], list[Region]]:
+    """The pipeline filter's choices: the stages found in `base` (sorted) and every region — in one
+    query, the stages riding on each region row as an array the database computes once."""
+    stage_values = base.order_by().exclude(stage="").values("stage").distinct()
+    regions: list[Region] = list(Region.objects.annotate(stages=ArraySubquery(stage_values)))
+    stages: list[str] = (
+        regions[0].stages  # type: ignore[attr-defined]  # the annotation above
+        if regions
+        else list(stage_values.values_list("stage", flat=True))
+    )
+    return sorted(stages), regions
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import panels
 from core.exceptions import Conflict
+from core.permissions import load_permissions
 from core.redirects import safe_next_url
 from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
@@ -73,6 +74,7 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
 
 @require_GET
 def pipeline(request: HtmxHttpRequest) -> HttpResponse:
+    load_permissions(request.user)
     scopes = selectors.available_scopes(request.user)
     scope_keys = [key for key, _ in scopes]
     if not scope_keys:
@@ -82,17 +84,19 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
         raise PermissionDenied("That view of the pipeline is not available to you.")
 
     base = selectors.pipeline_queryset(user=request.user, scope=scope)
-    stages = list(base.order_by().exclude(stage="").values_list("stage", flat=True).distinct())
-    filterset = PipelineFilter(request.GET, queryset=base, stages=sorted(stages))
+    stages, regions = selectors.filter_options(base)
+    filterset = PipelineFilter(request.GET, queryset=base, stages=stages, regions=regions)
     # Invalid filter values show their errors above an empty list rather than a wrong one.
     filtered = filterset.qs if filterset.is_valid() else base.none()
 
+    totals = selectors.confidence_totals(filtered)
+    total_count, total_amounts = selectors.grand_totals(totals)
+    # The totals count every filtered row once, so the paginator need not count them again.
     paginator = Paginator(filtered, settings.PIPELINE_PAGE_SIZE)
+    paginator.count = total_count
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     _decorate_rows(request, rows, scope)
-    totals = selectors.confidence_totals(filtered)
-    total_count, total_amounts = selectors.grand_totals(totals)
 
     query = request.GET.copy()
     query.pop("page", None)

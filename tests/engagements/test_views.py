@@ -438,7 +438,27 @@ def test_my_pipeline_query_count_constant(people, em, region_amer, django_assert
     )
     many = _pipeline_queries(client, django_assert_max_num_queries, 200)
     assert few == many
-    assert many <= 12  # the notification bell, and the SOW states of the page's rows (one query)
+    # session, user, permissions, person, filter choices (stages and regions), totals (which also
+    # give the paginator its count), the page's rows, their SOW states, the notification bell
+    assert many <= 9
+
+
+def test_pipeline_region_choices_and_filter(people, em, region_amer, region_emea):
+    OpportunityFactory(engagement_manager=em, region=region_amer, name="Amer deal", stage="Proposal")
+    OpportunityFactory(region=region_emea, name="Emea deal", stage="Negotiation")
+    client = client_for(people["leadership"])
+    response = client.get(reverse("engagements:pipeline") + f"?scope=all&quarter=any&region={region_emea.pk}")
+    assert response.status_code == 200
+    assert [r.name for r in response.context["rows"]] == ["Emea deal"]
+    body = response.content.decode()
+    assert f'<option value="{region_emea.pk}" selected>{region_emea}</option>' in body
+    assert f'<option value="{region_amer.pk}">{region_amer}</option>' in body
+    # The stage choices come from every opportunity in scope, not only the filtered ones.
+    stage_field = response.context["filter"].form.fields["stage"]
+    assert [value for value, _ in stage_field.choices if value] == ["Negotiation", "Proposal"]
+    bad = client.get(reverse("engagements:pipeline") + "?scope=all&quarter=any&region=999999")
+    assert bad.status_code == 200
+    assert bad.context["rows"] == []
 
 
 def test_unassigned_query_count_constant(people, region_amer):
