@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.redirects import is_safe_redirect, safe_next_url
 from core.types import HtmxHttpRequest
@@ -18,6 +18,7 @@ from notifications.models import Notification
 PAGE_SIZE = 25
 
 
+@require_GET
 def notification_list(request: HtmxHttpRequest) -> HttpResponse:
     """The user's notifications, unread first, a page at a time."""
     page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
