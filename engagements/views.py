@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import panels
 from core.exceptions import Conflict
-from core.permissions import load_permissions
 from core.redirects import safe_next_url
 from core.service_errors import apply_to_form
 from core.types import HtmxHttpRequest
@@ -29,7 +28,7 @@ from engagements.forms import (
     VersionForm,
 )
 from engagements.models import Opportunity
-from people.selectors import engagement_managers
+from people.selectors import engagement_managers, load_person_and_permissions
 
 
 def _conflict_message(exc: Conflict) -> str:
@@ -74,7 +73,7 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
 
 @require_GET
 def pipeline(request: HtmxHttpRequest) -> HttpResponse:
-    load_permissions(request.user)
+    load_person_and_permissions(request.user)
     scopes = selectors.available_scopes(request.user)
     scope_keys = [key for key, _ in scopes]
     if not scope_keys:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.permissions import load_permissions, permission_names, set_permissions, wants_permissions
 from core.roles import Role
 from core.types import AnyUser
 from people.models import Person, PersonSkill, Skill
@@ -21,6 +23,24 @@ def person_for_user(user: AnyUser) -> Person | None:
         cached = Person.objects.select_related("region").filter(user=user).first()
         user._person_cache = cached  # type: ignore[attr-defined]  # a per-request cache on the user
     return cached
+
+
+def load_person_and_permissions(user: AnyUser) -> None:
+    """Fill the request's caches of the login's Person (see person_for_user) and permissions (see
+    core.permissions) in one query: the permission names ride on the Person row as an array."""
+    if not user.is_authenticated or hasattr(user, "_person_cache"):
+        load_permissions(user)
+        return
+    with_permissions = wants_permissions(user)
+    qs = Person.objects.select_related("region").filter(user=user)
+    if with_permissions:
+        qs = qs.annotate(permission_names=ArraySubquery(permission_names(user)))
+    person = qs.first()
+    user._person_cache = person  # type: ignore[attr-defined]  # the cache person_for_user reads
+    if with_permissions and person is not None:
+        set_permissions(user, person.permission_names)  # type: ignore[attr-defined]  # the annotation above
+    else:
+        load_permissions(user)
 
 
 def engagement_managers(*, region_id: int | None = None) -> QuerySet[Person]:

@@ -48,3 +48,29 @@ def test_inactive_user_gets_nothing():
     load_permissions(user)
     assert not hasattr(user, "_perm_cache")
     assert not user.has_perm("engagements.view_opportunity")
+
+
+def test_person_and_permissions_in_one_query(em):
+    from people.selectors import load_person_and_permissions, person_for_user
+
+    user = User.objects.get(pk=em.user_id)
+    with CaptureQueriesContext(connection) as ctx:
+        load_person_and_permissions(user)
+        person = person_for_user(user)
+        assert person == em
+        assert person is not None and person.region_id == em.region_id
+        assert user.has_perm("engagements.change_em_fields")
+    assert len(ctx.captured_queries) == 1
+    assert user.get_all_permissions() == _django_answer(user)
+    assert user.get_all_permissions()  # an EM has permissions to compare
+
+
+def test_login_without_person_still_gets_permissions():
+    from people.selectors import load_person_and_permissions, person_for_user
+
+    user = User.objects.create_user("perm-no-person")
+    user.user_permissions.add(_perm("view_opportunity"))
+    user = User.objects.get(pk=user.pk)
+    load_person_and_permissions(user)
+    assert person_for_user(user) is None
+    assert user._perm_cache == {"engagements.view_opportunity"} == _django_answer(user)  # type: ignore[attr-defined]

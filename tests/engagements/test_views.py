@@ -434,13 +434,13 @@ def test_my_pipeline_query_count_constant(people, em, region_amer, django_assert
     )
     few = _pipeline_queries(client, django_assert_max_num_queries, 5)
     OpportunityFactory.create_batch(
-        195, engagement_manager=em, region=region_amer, em_confidence="Green", em_confidence_rationale="x"
+        495, engagement_manager=em, region=region_amer, em_confidence="Green", em_confidence_rationale="x"
     )
-    many = _pipeline_queries(client, django_assert_max_num_queries, 200)
+    many = _pipeline_queries(client, django_assert_max_num_queries, 500)
     assert few == many
-    # session, user, permissions, person, filter choices (stages and regions), totals (which also
-    # give the paginator its count), the page's rows, their SOW states, the notification bell
-    assert many <= 9
+    # session, user, person with permissions, filter choices (stages and regions), totals (which
+    # also give the paginator its count), the page's rows, their SOW states, the notification bell
+    assert many <= 8
 
 
 def test_pipeline_region_choices_and_filter(people, em, region_amer, region_emea):
