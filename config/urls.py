@@ -5,12 +5,12 @@ from django.urls import include, path
 
 from config.audit_views import audit
 from config.views import admin_status, health, home
-from people.sso import LocalLoginForm
+from people.sso import LocalLoginForm, logout
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LocalLoginForm), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", logout, name="logout"),  # with SSO: at the provider too
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     *([path("oidc/", include("people.sso"))] if settings.OIDC_ENABLED else []),  # single sign-on

@@ -13,17 +13,19 @@ from __future__ import annotations
 import functools
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import path
 from django.utils.decorators import method_decorator
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend  # type: ignore[import-untyped]
@@ -207,6 +209,30 @@ def refused(request: HttpRequest) -> HttpResponse:
 @method_decorator(_enabled, name="dispatch")
 class SsoLogoutView(OIDCLogoutView):  # type: ignore[misc]  # the library has no types
     get_settings = staticmethod(sso_setting)
+
+
+def provider_logout_url(request: HttpRequest) -> str:
+    """Where logging out sends someone (OIDC_OP_LOGOUT_URL_METHOD): after a single sign-on, to the
+    provider's end_session_endpoint with the ID token of that sign-in, to come back to the login page;
+    after a password sign-in (or without a logout endpoint), straight to the login page."""
+    id_token = request.session.get("oidc_id_token")
+    endpoint = sso_setting("OIDC_OP_LOGOUT_ENDPOINT", "") if id_token else ""
+    if not endpoint:
+        return resolve_url(settings.LOGOUT_REDIRECT_URL)
+    query = {
+        "id_token_hint": id_token,
+        "post_logout_redirect_uri": request.build_absolute_uri(resolve_url("login")),
+        "client_id": settings.OIDC_RP_CLIENT_ID,
+    }
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
+
+
+def logout(request: HttpRequest) -> HttpResponse:
+    """The app's log out (POST): with single sign-on on, the library's view, which also ends the
+    session at the provider (provider_logout_url); otherwise Django's."""
+    view = SsoLogoutView if settings.OIDC_ENABLED else auth_views.LogoutView
+    response: HttpResponse = view.as_view()(request)
+    return response
 
 
 # Included under /oidc/ by config/urls.py when OIDC_ENABLED; the names are the library's.

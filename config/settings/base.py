@@ -450,6 +450,11 @@ OIDC_ROLE_MAP: dict[str, str] = env.dict("OIDC_ROLE_MAP", default={})
 # /accounts/login/?local=1 (and the admin's own login page).
 OIDC_LOCAL_LOGIN = env.bool("OIDC_LOCAL_LOGIN", default=True)
 LOGIN_REDIRECT_URL_FAILURE = "/oidc/refused/"
+# Logging out after a single sign-on also ends the session at the provider (its end_session_endpoint,
+# or OIDC_OP_LOGOUT_ENDPOINT) and comes back to the login page: register <SITE_URL>/accounts/login/
+# as a post-logout redirect URI there. The ID token is kept in the session for that.
+OIDC_STORE_ID_TOKEN = True
+OIDC_OP_LOGOUT_URL_METHOD = "people.sso.provider_logout_url"
 if OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
     AUTHENTICATION_BACKENDS.append("people.sso.SsoBackend")

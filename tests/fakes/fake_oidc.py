@@ -3,7 +3,9 @@
 It serves discovery (``/.well-known/openid-configuration``), the authorization endpoint (it signs in
 whoever ``sign_in_as`` named and redirects back with a code, as a provider does once its user logged
 in), the token endpoint (client secret and PKCE S256 checked; an RS256 ID token with the nonce the
-client sent), JWKS and userinfo. Faults on demand: ``tamper`` signs the ID token with a key the JWKS
+client sent), JWKS, userinfo and the end-session endpoint (RP-initiated logout: it records each
+call in ``logouts`` once the id_token_hint's signature checks out, then redirects to the
+post_logout_redirect_uri). Faults on demand: ``tamper`` signs the ID token with a key the JWKS
 does not hold, ``wrong_nonce`` puts another nonce in it. Not modelled: consent, refresh tokens,
 other signing algorithms, session management.
 """
@@ -39,6 +41,7 @@ class FakeOidcProvider:
         self.tamper = False
         self.wrong_nonce = False
         self.calls: list[str] = []
+        self.logouts: list[dict[str, Any]] = []  # the verified id_token_hint claims and where it sent back
         # interactive: the authorization endpoint shows a sign-in page where a browser types the
         # email of one of `accounts` (email -> claims), as a person logs in at their provider.
         self.interactive = False
@@ -104,6 +107,7 @@ class FakeOidcProvider:
                             "token_endpoint": f"{base}/token",
                             "userinfo_endpoint": f"{base}/userinfo",
                             "jwks_uri": f"{base}/jwks",
+                            "end_session_endpoint": f"{base}/logout",
                             "response_types_supported": ["code"],
                             "id_token_signing_alg_values_supported": ["RS256"],
                             "code_challenge_methods_supported": ["S256"],
@@ -120,12 +124,31 @@ class FakeOidcProvider:
                         self._sign_in_page(url.query)
                         return
                     self._redirect_back(query, provider.claims)
+                elif url.path == "/logout":
+                    self._end_session(query)
                 elif url.path == "/userinfo":
                     token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     grant = provider.tokens.get(token)
                     self._send(200, grant["claims"]) if grant else self._send(401, {"error": "invalid_token"})
                 else:
                     self._send(404, {"error": "not_found"})
+
+            def _end_session(self, query: dict[str, str]) -> None:
+                try:
+                    claims = jwt.decode(
+                        query.get("id_token_hint", ""),
+                        provider.key.public_key(),
+                        algorithms=["RS256"],
+                        audience=CLIENT_ID,
+                        issuer=provider.issuer,
+                        options={"verify_exp": False},  # an expired hint still names the session
+                    )
+                except jwt.InvalidTokenError:
+                    self._send(400, {"error": "invalid_request", "error_description": "id_token_hint"})
+                    return
+                back = query.get("post_logout_redirect_uri", "")
+                provider.logouts.append({"claims": claims, "post_logout_redirect_uri": back})
+                self._send(302, headers={"Location": back}) if back else self._send(200, {})
 
             def _sign_in_page(self, query: str, error: str = "") -> None:
                 page = (

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
+import jwt
 import pytest
 import requests
 from django.contrib.auth.models import User
@@ -166,3 +167,59 @@ def test_without_sso_there_is_no_button_and_no_oidc_urls(client):
     for url in ("/oidc/authenticate/", "/oidc/callback/?code=x&state=y", "/oidc/refused/"):
         assert client.get(url).status_code == 404
     assert client.post("/oidc/logout/").status_code == 404
+
+
+def test_logging_out_after_a_single_sign_on_also_ends_the_session_at_the_provider(provider, client, em):
+    signed_in = sign_in(client, provider, email=em.email, email_verified=True)
+    assert signed_in.status_code == 302 and int(client.session["_auth_user_id"]) == em.user_id
+
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    end_session = urlparse(response["Location"])
+    assert f"{end_session.scheme}://{end_session.netloc}{end_session.path}" == f"{provider.issuer}/logout"
+    asked = parse_qs(end_session.query)
+    assert asked["post_logout_redirect_uri"] == ["http://testserver/accounts/login/"]
+    assert asked["client_id"] == [CLIENT_ID]
+    hint = jwt.decode(
+        asked["id_token_hint"][0],
+        provider.key.public_key(),
+        algorithms=["RS256"],
+        audience=CLIENT_ID,
+        issuer=provider.issuer,
+    )
+    assert hint["sub"] == em.email
+
+    back = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    assert back.status_code == 302 and back.headers["Location"] == "http://testserver/accounts/login/"
+    assert [entry["claims"]["sub"] for entry in provider.logouts] == [em.email]
+    login_page = client.get(urlparse(back.headers["Location"]).path)
+    assert login_page.status_code == 200 and "Sign in with Acme ID" in login_page.content.decode()
+    assert client.get("/pipeline/").status_code == 302
+
+
+def test_a_forged_id_token_hint_is_refused_by_the_provider(provider):
+    forged = jwt.encode({"sub": "x", "iss": provider.issuer, "aud": CLIENT_ID}, provider.other_key, "RS256")
+    response = requests.get(
+        f"{provider.issuer}/logout?id_token_hint={forged}", allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 400 and provider.logouts == []
+
+
+def _password_logout(client: Client, person: Person) -> None:
+    assert person.user is not None
+    login = client.post("/accounts/login/", {"username": person.user.username, "password": PASSWORD})
+    assert login.status_code == 302 and int(client.session["_auth_user_id"]) == person.user_id
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/pipeline/").status_code == 302
+
+
+def test_a_password_sign_in_logs_out_in_the_app_only(provider, client, em):
+    _password_logout(client, em)
+    assert "/logout" not in provider.calls and provider.logouts == []
+
+
+def test_without_sso_logging_out_is_unchanged(client, em):
+    _password_logout(client, em)
