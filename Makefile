@@ -23,9 +23,11 @@ migrate: install
 seed: migrate
 	$(MANAGE) seed_demo
 
+# The web server and a real Celery worker (with beat) side by side, on the configured broker or, with
+# none, on files under .broker/ (nothing to install); Ctrl-C stops both.
 run: seed
 	@echo "PS Pipeline on http://$(HOST):$(PORT)/ — log in with one of the demo logins above."
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) run_with_worker $(HOST):$(PORT)
 
 # The whole suite, spread over the machine's cores (pytest-xdist) in a random order (pytest-randomly:
 # PYTEST_ARGS="--randomly-seed=N" repeats an order, "-p no:randomly" keeps the file order).
@@ -45,7 +47,7 @@ lint: install
 	.venv/bin/djlint templates --lint
 
 typecheck: install
-	.venv/bin/mypy core people notifications engagements salesforce scoping sow staffing forecasting api config tests
+	.venv/bin/mypy core people notifications engagements salesforce scoping sow staffing forecasting calls digest api config tests
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \

@@ -27,9 +27,10 @@ def django_setup(part: str = "bench") -> None:
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        # Each part on its own freshly created database, so a developer's data is never touched
-        # and no part sees another's rows.
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{part}"
+        # Each part on its own freshly created database named after DATABASE_URL's (h4 -> h4_bench_forecast),
+        # so a developer's data is never touched, no part sees another's rows and two people benching
+        # on one server never share a database.
+        connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench_{part}"
         connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     else:
         from django.core.management import call_command

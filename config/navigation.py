@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.access import may_call
 from core.access import can_read_audit_trail
 from core.fiscal import FiscalQuarter
 from engagements.access import can_see_workload
@@ -41,6 +42,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             nav.append(
                 {"key": "forecasting:dashboard", "label": "Forecast", "url": reverse("forecasting:dashboard")}
             )
+        if may_call(user):
+            nav.append({"key": "calls:mine", "label": "My call", "url": reverse("calls:mine")})
+        if can_see_forecast(user):
+            nav.append({"key": "calls:org", "label": "Calls", "url": reverse("calls:org")})
         if user.has_perm("scoping.view_scopingissue"):
             nav.append({"key": "scoping:board", "label": "Scoping board", "url": reverse("scoping:board")})
             nav.append({"key": "scoping:list", "label": "Scoping issues", "url": reverse("scoping:list")})

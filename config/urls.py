@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.audit_views import audit
+from config.job_views import job_status
 from config.views import admin_status, health, home
 from people.sso import LocalLoginForm, logout
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/status/", admin_status, name="admin_status"),
     path("audit/", audit, name="audit"),
+    path("jobs/<int:pk>/", job_status, name="job_status"),  # polled while a background job runs
     path("admin/", admin.site.urls),
     path("", include("api.urls")),  # /api/v1/ and the API tokens page
     path("", include("engagements.urls")),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("", include("sow.urls")),
     path("", include("staffing.urls")),
     path("", include("forecasting.urls")),
+    path("", include("calls.urls")),
 ]
 
 # No route serves MEDIA_URL, whatever DEBUG says: SOW PDFs and signed copies are downloaded only

@@ -38,7 +38,7 @@ from core.types import AnyUser
 M = TypeVar("M", bound=models.Model)
 
 # Bookkeeping columns that never make an audit line of their own.
-_NOT_AUDITED = {"id", "version", "created_at", "updated_at"}
+_NOT_AUDITED = {"id", "version", "created_at", "updated_at", "status_changed_at"}
 
 
 def claim(
@@ -220,7 +220,8 @@ def in_words(field: models.Field[Any, Any], value: Any) -> str:
         if related is None:
             return f"#{value}"
         if isinstance(related, AbstractUser):
-            return related.get_full_name() or related.get_username()
+            person = getattr(related, "person", None)  # the person the login belongs to, if any
+            return getattr(person, "name", "") or related.get_full_name() or related.get_username()
         return str(related)
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -27,24 +27,34 @@ def clean_subject(subject: str) -> str:
 
 
 def send_notification(
-    *, subject: str, body: str, recipients: Iterable[str], context: dict[str, Any] | None = None
+    *,
+    subject: str,
+    body: str,
+    recipients: Iterable[str],
+    context: dict[str, Any] | None = None,
+    html: str | None = None,
 ) -> None:
     """Send one email to `recipients` once the current transaction commits (at once outside one).
 
     `context` names the event and the records it is about; it goes into the log and the failure record.
+    `html`, when given, is sent as the HTML alternative of the plain-text `body`.
     """
     to = sorted({address.strip() for address in recipients if address and address.strip()})
     if not to:
         return
     line = clean_subject(subject)
     details = dict(context or {})
-    transaction.on_commit(lambda: deliver(subject=line, body=body, recipients=to, context=details))
+    transaction.on_commit(lambda: deliver(subject=line, body=body, recipients=to, context=details, html=html))
 
 
-def deliver(*, subject: str, body: str, recipients: list[str], context: dict[str, Any]) -> bool:
+def deliver(
+    *, subject: str, body: str, recipients: list[str], context: dict[str, Any], html: str | None = None
+) -> bool:
     """Send now; on failure log and record it instead of raising. True when the backend accepted it."""
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False, html_message=html
+        )
     except Exception as exc:  # any backend failure must reach an administrator, not the user
         error = f"{type(exc).__name__}: {exc}"
         logger.error(

@@ -55,3 +55,39 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_label}: {self.action} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class BackgroundJob(models.Model):
+    """Work someone started from a page that a Celery worker does (Sync now, taking a snapshot):
+    its state as the page shows it while it runs. One rule for every such job (core/jobs.py):
+    queued → running → done or failed; done and failed are final."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40, help_text='What the job does, e.g. "salesforce_sync".')
+    label = models.CharField(max_length=200, help_text="What the page calls it.")
+    permission = models.CharField(
+        max_length=100, blank=True, help_text="Who else may watch it: holders of this permission."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True, help_text="The outcome in words, or why it failed.")
+    result_url = models.CharField(max_length=300, blank=True)
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "queued_at"], name="core_job_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_state_display()})"

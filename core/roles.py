@@ -72,6 +72,7 @@ _EM = [
     *_EDIT_SCOPING,
     *_VIEW_SOW,
     *_EDIT_SOW,
+    "calls.add_forecastcall",  # the weekly forecast call (their own; a manager's is the team call)
 ]
 
 # Group name -> permission codenames ("app_label.codename").
@@ -100,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "forecasting.add_exchangerate",
         "forecasting.change_exchangerate",
         "forecasting.view_forecastsnapshot",
+        "calls.add_forecastcall",
         "sow.approve_sow",
         "sow.view_sowtemplate",
         "sow.change_sowtemplate",
@@ -115,6 +117,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_DIRECTORY,
         "forecasting.view_dashboard",
         "forecasting.view_capacity",
+        "calls.add_forecastcall",
         "core.view_auditentry",  # leadership reads everything, the audit trail included
     ],
     Role.PRACTICE_MANAGER.label: [

@@ -105,3 +105,22 @@ def can_retry_pending_push(user: AnyUser) -> bool:
 @user_rule("The EM workload page is for EM Managers.")
 def can_see_workload(user: AnyUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.has_perm("engagements.manage_em_team")))
+
+
+@user_rule("Only Engagement Managers, EM Managers and administrators work on many opportunities at once.")
+def can_work_in_bulk(user: AnyUser) -> bool:
+    """May use the list's bulk actions at all (each row is still checked by its own rule)."""
+    return bool(
+        user.is_authenticated
+        and (
+            user.is_superuser
+            or user.has_perm("engagements.change_em_fields")
+            or user.has_perm("engagements.manage_em_team")
+        )
+    )
+
+
+@user_rule("Only an EM Manager or an administrator may assign EMs.")
+def can_assign_any(user: AnyUser) -> bool:
+    """May assign EMs to some opportunities (the bulk assign control shows)."""
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm("engagements.manage_em_team")))

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from core import list_flags
 from core.fiscal import FiscalQuarter
 from engagements.models import CONFIDENCE_RANK, Confidence, Opportunity
 from people.models import Region
@@ -97,6 +98,12 @@ class PipelineFilter(django_filters.FilterSet):
     stale = django_filters.BooleanFilter(
         label="Only stale calls", method="filter_stale", widget=forms.CheckboxInput
     )
+    hygiene = django_filters.ChoiceFilter(
+        label="Deal hygiene",
+        method="filter_hygiene",
+        empty_label="Any",
+        choices=lambda: list_flags.choices("pipeline"),
+    )
     sort = PipelineOrdering(widget=forms.HiddenInput)
 
     class Meta:
@@ -126,7 +133,7 @@ class PipelineFilter(django_filters.FilterSet):
             choices: list[tuple[Any, Any]] = [("", field.empty_label)]  # type: ignore[attr-defined]  # a ModelChoiceField
             choices += [(region.pk, field.label_from_instance(region)) for region in regions]  # type: ignore[attr-defined]  # a ModelChoiceField
             field.widget.choices = choices
-        for name in ("quarter", "status", "stage", "region"):
+        for name in ("quarter", "status", "stage", "region", "hygiene"):
             form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         form.fields["q"].widget.attrs.update(
             {"class": "form-control form-control-sm", "placeholder": "Search"}
@@ -155,9 +162,32 @@ class PipelineFilter(django_filters.FilterSet):
             return qs
         return qs.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
 
+    def filter_hygiene(self, qs: QuerySet[Opportunity], name: str, value: str) -> QuerySet[Opportunity]:
+        # The flags are annotated by selectors.pipeline_queryset (core.list_flags).
+        return list_flags.filter("pipeline", qs, value) if value else qs
+
     def filter_stale(self, qs: QuerySet[Opportunity], name: str, value: bool) -> QuerySet[Opportunity]:
         # is_stale is annotated by selectors.annotate_badges on the base queryset.
         return qs.filter(is_stale=True) if value else qs  # type: ignore[misc]  # an annotation, unseen by the plugin
+
+    # The values a filter has when nobody touched it: anything else counts as an active filter.
+    DEFAULTS: dict[str, str] = {"quarter": "current", "status": "open"}
+
+    @property
+    def active_count(self) -> int:
+        """How many filters narrow the list beyond the defaults (the button on a phone says it)."""
+        data = self.data or {}
+        count = 0
+        for name in ("quarter", "status", "stage", "region", "q", "stale", "confidence", "hygiene"):
+            if name == "confidence" and hasattr(data, "getlist"):
+                values = [v for v in data.getlist(name) if v]
+            else:
+                value = data.get(name)
+                values = [value] if value not in (None, "", [], "false", "False", "unknown") else []
+            if name in self.DEFAULTS:
+                values = [v for v in values if v != self.DEFAULTS[name]]
+            count += 1 if values else 0
+        return count
 
     @property
     def sort_in_force(self) -> str:

@@ -75,3 +75,36 @@ class RiskForm(forms.ModelForm[Risk]):
 class RiskEditForm(RiskForm):
     class Meta(RiskForm.Meta):
         fields = ["description", "severity", "mitigation", "owner", "status"]
+
+
+class BulkForm(forms.Form):
+    """A bulk action on the rows picked in the list (the rows themselves are `pick` values)."""
+
+    action = forms.ChoiceField(
+        choices=[("confirm", "Confirm unchanged"), ("assign", "Assign EM")],
+        error_messages={"required": "Choose what to do with the selected opportunities."},
+    )
+    engagement_manager = forms.ModelChoiceField(
+        label="Engagement Manager",
+        queryset=Person.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose an Engagement Manager from the list."},
+    )
+
+    def __init__(self, *args: Any, candidates: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if candidates is not None:
+            field = self.fields["engagement_manager"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = candidates
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "assign" and not data.get("engagement_manager"):
+            self.add_error("engagement_manager", "Choose the Engagement Manager to assign.")
+        return data
+
+
+class SavedFilterForm(forms.Form):
+    name = SingleLineCharField(label="Name", max_length=80)
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)

@@ -208,3 +208,48 @@ class Risk(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+# The pipeline list's optional columns, in table order (the opportunity's name and the actions
+# always show). A user's choice is kept in PipelinePreference.columns.
+PIPELINE_COLUMNS = (
+    ("account", "Account"),
+    ("close_date", "Close date"),
+    ("stage", "Stage"),
+    ("amount", "Amount"),
+    ("sow", "SOW"),
+    ("em", "EM"),
+    ("confidence", "Confidence"),
+    ("rationale", "Rationale"),
+    ("reviewed", "Reviewed"),
+)
+PIPELINE_COLUMN_KEYS = tuple(key for key, _ in PIPELINE_COLUMNS)
+
+
+class SavedFilter(models.Model):
+    """A pipeline filter a user named to come back to: the list's query string, kept per user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, help_text="The pipeline's filter as a query string.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_user_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PipelinePreference(models.Model):
+    """How a user likes the pipeline list: which optional columns show."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pipeline_preference"
+    )
+    columns = models.JSONField(default=list, help_text="The optional columns shown, by key.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.columns)}"

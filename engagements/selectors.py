@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, JSONField, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import timezone
 
+from core import list_flags
 from core.fiscal import FiscalQuarter
+from core.models import AuditEntry
 from core.roles import Role
 from core.types import AnyUser
 from engagements import access
-from engagements.models import Confidence, ConfidenceEvent, Opportunity, PendingPush, Risk
+from engagements.deal_flags import past_due_call
+from engagements.models import (
+    PIPELINE_COLUMN_KEYS,
+    Confidence,
+    ConfidenceEvent,
+    Opportunity,
+    PendingPush,
+    PipelinePreference,
+    Risk,
+    SavedFilter,
+)
 from people.models import Region
 from people.selectors import engagement_managers, person_for_user
 
@@ -77,7 +94,7 @@ def annotate_badges(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
         ),
         # Open with a close date already gone: it still counts in the forecast at that date.
         is_past_due=Case(
-            When(is_closed=False, close_date__lt=timezone.localdate(), then=Value(True)),
+            When(past_due_call(), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
@@ -105,20 +122,77 @@ def pipeline_queryset(*, user: AnyUser, scope: str) -> QuerySet[Opportunity]:
         qs = qs.filter(engagement_manager__isnull=True)
         if person is not None and person.region_id and not user.is_superuser:
             qs = qs.filter(region_id=person.region_id)
-    return annotate_badges(qs.select_related("account", "region", "engagement_manager"))
-
-
-def filter_options(base: QuerySet[Opportunity]) -> tuple[list[str], list[Region]]:
-    """The pipeline filter's choices: the stages found in `base` (sorted) and every region — in one
-    query, the stages riding on each region row as an array the database computes once."""
-    stage_values = base.order_by().exclude(stage="").values("stage").distinct()
-    regions: list[Region] = list(Region.objects.annotate(stages=ArraySubquery(stage_values)))
-    stages: list[str] = (
-        regions[0].stages  # type: ignore[attr-defined]  # the annotation above
-        if regions
-        else list(stage_values.values_list("stage", flat=True))
+    # The deal-hygiene flags (pushed out of its quarter, category against colour…) ride on the
+    # same SELECT: the apps that define them register them on core.list_flags.
+    return list_flags.annotate(
+        "pipeline", annotate_badges(qs.select_related("account", "region", "engagement_manager"))
     )
-    return sorted(stages), regions
+
+
+@dataclass
+class PipelineOptions:
+    """What the pipeline page offers around its rows: the filter's stage and region choices, the
+    user's saved filters and the optional columns they chose to see."""
+
+    stages: list[str]
+    regions: list[Region]
+    saved_filters: list[SavedFilter]
+    columns: list[str]
+
+
+def _saved_filters_of(user_id: int) -> QuerySet[SavedFilter]:
+    return SavedFilter.objects.filter(user_id=user_id).order_by("name", "pk")
+
+
+def _columns_of(user_id: int) -> QuerySet[PipelinePreference]:
+    return PipelinePreference.objects.filter(user_id=user_id)
+
+
+def chosen_columns(stored: Any) -> list[str]:
+    """The optional columns to show: the stored choice (known keys, in table order), or all."""
+    if not isinstance(stored, list):
+        return list(PIPELINE_COLUMN_KEYS)
+    return [key for key in PIPELINE_COLUMN_KEYS if key in stored]
+
+
+def columns_for(*, user: AnyUser) -> list[str]:
+    """The optional columns the user chose to see on the pipeline (all until they choose)."""
+    preference = _columns_of(int(user.pk or 0)).first()
+    return chosen_columns(preference.columns if preference else None)
+
+
+def pipeline_options(base: QuerySet[Opportunity], *, user: AnyUser) -> PipelineOptions:
+    """The filter's choices (the stages found in `base`, sorted, and every region), the user's saved
+    filters and column choice — in one query: the stages, saved filters and columns ride on each
+    region row as values the database computes once."""
+    user_id = int(user.pk or 0)  # the pipeline is for logged-in users only
+    stage_values = base.order_by().exclude(stage="").values("stage").distinct()
+    saved_values = _saved_filters_of(user_id).values(item=JSONObject(id="pk", name="name", query="query"))
+    column_values = _columns_of(user_id).values("columns")[:1]
+    if connection.vendor == "postgresql":
+        regions: list[Region] = list(
+            Region.objects.annotate(
+                stages=ArraySubquery(stage_values),
+                saved=ArraySubquery(saved_values, output_field=ArrayField(JSONField())),
+                chosen=Subquery(column_values, output_field=JSONField()),
+            )
+        )
+    else:  # no arrays to carry the values along (SQLite): each is its own query
+        regions = list(Region.objects.all())
+    if regions and connection.vendor == "postgresql":
+        first: Any = regions[0]
+        stages: list[str] = first.stages
+        saved = [
+            SavedFilter(pk=item["id"], user_id=user_id, name=item["name"], query=item["query"])
+            for item in first.saved
+        ]
+        stored = first.chosen
+    else:
+        stages = list(stage_values.values_list("stage", flat=True))
+        saved = list(_saved_filters_of(user_id))
+        preference = _columns_of(user_id).first()
+        stored = preference.columns if preference else None
+    return PipelineOptions(sorted(stages), regions, saved, chosen_columns(stored))
 
 
 @dataclass
@@ -128,11 +202,37 @@ class ColourTotal:
     amounts: dict[str, Decimal] = field(default_factory=dict)  # currency -> total
 
 
+@dataclass
+class FlagCount:
+    key: str
+    label: str
+    short: str
+    count: int
+
+
 def confidence_totals(qs: QuerySet[Opportunity]) -> list[ColourTotal]:
     """Count and amount per confidence colour for a filtered set, kept apart per currency."""
-    rows = qs.order_by().values("em_confidence", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    return pipeline_totals(qs, with_flags=False)[0]
+
+
+def pipeline_totals(
+    qs: QuerySet[Opportunity], *, with_flags: bool = True
+) -> tuple[list[ColourTotal], list[FlagCount]]:
+    """Count and amount per confidence colour (kept apart per currency) and how many carry each
+    deal-hygiene flag, for a filtered set from pipeline_queryset — in one grouped query."""
+    flags = list_flags.flags("pipeline") if with_flags else []
+    per_flag = {f"flag_count_{flag.key}": Count("id", filter=flag.q()) for flag in flags}
+    rows = (
+        qs.order_by()
+        .values("em_confidence", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"), **per_flag)
+    )
     by_colour: dict[str, ColourTotal] = {c: ColourTotal(c) for c in Confidence.values}
+    flag_counts = {flag.key: 0 for flag in flags}
     for row in rows:
+        values: dict[str, Any] = dict(row)
+        for flag in flags:
+            flag_counts[flag.key] += values[f"flag_count_{flag.key}"]
         bucket = by_colour[row["em_confidence"]]
         bucket.count += row["n"]
         bucket.amounts[row["currency"]] = bucket.amounts.get(row["currency"], Decimal("0")) + (
@@ -140,7 +240,8 @@ def confidence_totals(qs: QuerySet[Opportunity]) -> list[ColourTotal]:
         )
     for bucket in by_colour.values():
         bucket.amounts = dict(sorted(bucket.amounts.items()))
-    return [by_colour[c] for c in (Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY)]
+    colours = [by_colour[c] for c in (Confidence.GREEN, Confidence.AMBER, Confidence.RED, Confidence.GREY)]
+    return colours, [FlagCount(flag.key, flag.label, flag.short, flag_counts[flag.key]) for flag in flags]
 
 
 def grand_totals(totals: list[ColourTotal]) -> tuple[int, dict[str, Decimal]]:
@@ -153,8 +254,8 @@ def grand_totals(totals: list[ColourTotal]) -> tuple[int, dict[str, Decimal]]:
 
 def opportunity_for_user(*, user: AnyUser, pk: int) -> Opportunity:
     """The opportunity if the user may see it; 404 otherwise (existence is not revealed)."""
-    opportunity = (
-        annotate_badges(Opportunity.objects.all())
+    opportunity: Opportunity | None = (
+        list_flags.annotate("pipeline", annotate_badges(Opportunity.objects.all()))
         .select_related("account", "region", "engagement_manager", "engagement_manager__manager")
         .filter(pk=pk)
         .first()
@@ -253,3 +354,58 @@ def suggested_ems(loads: list[EmLoad]) -> dict[int | None, EmLoad]:
                 candidates, key=lambda load: (load.open_count, load.stale_count, load.em.name)
             )
     return best
+
+
+@dataclass
+class LastChange:
+    """Who last changed a record and when, as a person reads it: a name and a local time."""
+
+    who: str
+    at: dt.datetime
+    local_at: str
+    action: str
+
+
+def _viewer_zone(viewer: AnyUser | None) -> zoneinfo.ZoneInfo:
+    person = person_for_user(viewer) if viewer is not None else None
+    name = (person.time_zone if person is not None else "") or settings.TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def local_time(at: dt.datetime, viewer: AnyUser | None) -> str:
+    """`at` in the viewer's time zone (their directory entry's), e.g. "2 Dec 2026, 14:05 CET"."""
+    local = at.astimezone(_viewer_zone(viewer))
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def last_change(*, opportunity_id: int, viewer: AnyUser | None = None) -> LastChange | None:
+    """The latest audited change of the opportunity (one query): who made it (their name; the
+    Salesforce sync when nobody did) and when, in the viewer's local time."""
+    entry = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Opportunity), object_id=str(opportunity_id)
+        )
+        .select_related("actor", "actor__person")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if entry is None:
+        return None
+    actor = entry.actor
+    if actor is None:
+        who = "The Salesforce sync"
+    else:
+        person = getattr(actor, "person", None)
+        who = (person.name if person is not None else "") or actor.get_full_name() or actor.get_username()
+    return LastChange(who=who, at=entry.at, local_at=local_time(entry.at, viewer), action=entry.action)
+
+
+def saved_filter_for_user(*, user: AnyUser, pk: int) -> SavedFilter:
+    """One of the user's own saved filters; 404 for anyone else's."""
+    saved = SavedFilter.objects.filter(pk=pk, user_id=user.pk).first() if user.is_authenticated else None
+    if saved is None:
+        raise Http404("No such saved filter.")
+    return saved

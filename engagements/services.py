@@ -4,27 +4,35 @@ actions, tasks and commands call these."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
 from core import actions
+from core.exceptions import Conflict
 from core.types import AnyUser
 from core.validators import clean_single_line
 from engagements import access
 from engagements.limits import check_em_text_length, em_field_limits
 from engagements.models import (
     CONFIDENCE_NEEDS_RATIONALE,
+    PIPELINE_COLUMN_KEYS,
     Confidence,
     ConfidenceEvent,
     Opportunity,
     PendingPush,
+    PipelinePreference,
     Risk,
+    SavedFilter,
 )
+from engagements.selectors import last_change
 from notifications.models import Kind
 from notifications.services import notify
 from people.models import Person
@@ -61,7 +69,7 @@ def _current_values(opportunity: Opportunity) -> dict[str, Any]:
 
 STALE_OPPORTUNITY = (
     "Someone else changed this opportunity while you were editing it. Nothing was saved; "
-    "the current values are shown below."
+    "the current values are shown beside what you typed."
 )
 
 
@@ -355,3 +363,190 @@ def opportunity_record_booking(*, actor: User, opportunity_id: int, booked_on: d
     before = actions.snapshot(fresh)
     fresh.booked_on = booked_on
     return actions.save(fresh, actor=actor, action="recorded the booking date", before=before)
+
+
+# --- Working on many rows at once -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One row of a bulk action: the opportunity and the version the user saw on the page."""
+
+    opportunity_id: int
+    expected_version: int
+
+
+@dataclass
+class BulkRefusal:
+    opportunity_id: int
+    name: str
+    reason: str
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the opportunities changed, and each one refused with its reason."""
+
+    done: list[Opportunity] = field(default_factory=list)
+    refused: list[BulkRefusal] = field(default_factory=list)
+
+
+BULK_LIMIT = 200
+
+
+def _bulk(
+    *, actor: User, items: Sequence[BulkItem], one: Callable[[Opportunity, int], Opportunity]
+) -> BulkResult:
+    """Run `one` (a single-row service) for each item, each in its own savepoint: a row refused for
+    its rules, its access or a stale version is reported and changes nothing; the others go through."""
+    if not items:
+        raise ValidationError(
+            {"opportunities": ValidationError("Select at least one opportunity.", code="required")}
+        )
+    if len(items) > BULK_LIMIT:
+        raise ValidationError(
+            {
+                "opportunities": ValidationError(
+                    f"Select at most {BULK_LIMIT} opportunities at a time.", code="max"
+                )
+            }
+        )
+    wanted = {item.opportunity_id for item in items}
+    found = Opportunity.objects.select_related("engagement_manager").in_bulk(wanted)
+    result = BulkResult()
+    seen: set[int] = set()
+    for item in items:
+        if item.opportunity_id in seen:
+            continue
+        seen.add(item.opportunity_id)
+        opportunity = found.get(item.opportunity_id)
+        if opportunity is None or not access.can_view(actor, opportunity):
+            result.refused.append(
+                BulkRefusal(item.opportunity_id, "An opportunity", "It is no longer there.")
+            )
+            continue
+        try:
+            with transaction.atomic():
+                result.done.append(one(opportunity, item.expected_version))
+        except Conflict:
+            result.refused.append(
+                BulkRefusal(opportunity.pk, opportunity.name, _stale_reason(opportunity.pk, actor))
+            )
+        except PermissionDenied as exc:
+            result.refused.append(BulkRefusal(opportunity.pk, opportunity.name, str(exc)))
+        except ValidationError as exc:
+            result.refused.append(BulkRefusal(opportunity.pk, opportunity.name, " ".join(exc.messages)))
+    return result
+
+
+def _stale_reason(opportunity_id: int, actor: User) -> str:
+    change = last_change(opportunity_id=opportunity_id, viewer=actor)
+    if change is None:
+        return "It changed since you loaded the page; nothing was saved. Reload and try again."
+    return (
+        f"{change.who} changed it at {change.local_at} since you loaded the page; nothing was saved. "
+        "Reload and try again."
+    )
+
+
+def opportunities_confirm_unchanged(*, actor: User, items: Sequence[BulkItem]) -> BulkResult:
+    """Confirm many calls unchanged, each with the rules and version check of
+    opportunity_confirm_unchanged; the refused ones are reported, not saved."""
+    return _bulk(
+        actor=actor,
+        items=items,
+        one=lambda opportunity, version: opportunity_confirm_unchanged(
+            actor=actor, opportunity=opportunity, expected_version=version
+        ),
+    )
+
+
+def opportunities_assign_em(
+    *, actor: User, items: Sequence[BulkItem], engagement_manager: Person
+) -> BulkResult:
+    """Assign one EM to many opportunities, each with the rules and version check of
+    opportunity_assign_em; the refused ones are reported, not saved."""
+    return _bulk(
+        actor=actor,
+        items=items,
+        one=lambda opportunity, version: opportunity_assign_em(
+            actor=actor,
+            opportunity=opportunity,
+            engagement_manager=engagement_manager,
+            expected_version=version,
+        ),
+    )
+
+
+# --- The user's own pipeline settings ---------------------------------------------------------------
+
+# What a saved filter keeps of the list's query string: the filter, the view and the sort.
+SAVED_FILTER_KEYS = frozenset(
+    {"scope", "quarter", "status", "confidence", "stage", "region", "q", "stale", "sort", "hygiene"}
+)
+SAVED_FILTER_LIMIT = 30
+
+
+def _clean_filter_query(query: str) -> str:
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False) if k in SAVED_FILTER_KEYS]
+    return urlencode(pairs)[:1000]
+
+
+@transaction.atomic
+def saved_filter_save(*, actor: User, name: str, query: str) -> SavedFilter:
+    """Keep the list's filter under a name for this user (saving under a name they already use
+    replaces that filter)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("Log in to save a filter.")
+    errors = {}
+    try:
+        name = clean_single_line(name, field="name").strip()
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    else:
+        if not name:
+            errors["name"] = [ValidationError("Name the filter.", code="required")]
+        elif len(name) > 80:
+            errors["name"] = [ValidationError("Keep the name under 80 characters.", code="max_length")]
+    if errors:
+        raise ValidationError(errors)
+    query = _clean_filter_query(query)
+    existing = SavedFilter.objects.select_for_update().filter(user=actor, name=name).first()
+    if existing is not None:
+        before = actions.snapshot(existing)
+        existing.query = query
+        return actions.save(existing, actor=actor, action="changed a saved filter", before=before)
+    if SavedFilter.objects.filter(user=actor).count() >= SAVED_FILTER_LIMIT:
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    f"You can keep up to {SAVED_FILTER_LIMIT} filters; delete one first.", code="max"
+                )
+            }
+        )
+    return actions.create(
+        SavedFilter(user=actor, name=name, query=query), actor=actor, action="saved a filter"
+    )
+
+
+@transaction.atomic
+def saved_filter_delete(*, actor: User, saved_filter: SavedFilter) -> None:
+    """Delete one of the user's own saved filters."""
+    if saved_filter.user_id != actor.pk:
+        raise PermissionDenied("That saved filter is someone else's.")
+    actions.delete(saved_filter, actor=actor, action="deleted a saved filter")
+
+
+@transaction.atomic
+def pipeline_columns_set(*, actor: User, columns: Sequence[str]) -> PipelinePreference:
+    """Remember which optional columns this user sees on the pipeline (unknown keys are dropped)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("Log in to choose columns.")
+    chosen = [key for key in PIPELINE_COLUMN_KEYS if key in set(columns)]
+    preference, created = PipelinePreference.objects.select_for_update().get_or_create(
+        user=actor, defaults={"columns": chosen}
+    )
+    if not created and preference.columns != chosen:
+        preference.columns = chosen
+        preference.save(update_fields=["columns", "updated_at"])
+    return preference

@@ -8,12 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import panels
+from core import list_flags, panels
+from core.csv import csv_response
 from core.exceptions import Conflict
 from core.redirects import safe_next_url
 from core.service_errors import apply_to_form
@@ -22,16 +25,18 @@ from engagements import access, selectors, services
 from engagements.filters import PipelineFilter
 from engagements.forms import (
     AssignEmForm,
+    BulkForm,
     EmFieldsForm,
     RiskEditForm,
     RiskForm,
+    SavedFilterForm,
     VersionForm,
 )
-from engagements.models import Opportunity
+from engagements.models import PIPELINE_COLUMNS, Opportunity
 from people.selectors import engagement_managers, load_person_and_permissions
 
 
-def _conflict_message(exc: Conflict) -> str:
+def _conflict_message(exc: Conflict, change: selectors.LastChange | None = None) -> str:
     current = exc.current
     parts = [
         f"Confidence: {current.get('em_confidence') or '—'}",
@@ -40,7 +45,8 @@ def _conflict_message(exc: Conflict) -> str:
     ]
     if current.get("engagement_manager"):
         parts.insert(0, f"EM: {current['engagement_manager']}")
-    return f"{exc.message} Current values — " + "; ".join(parts) + "."
+    who = f" Last changed by {change.who} at {change.local_at}." if change else ""
+    return f"{exc.message}{who} Current values — " + "; ".join(parts) + "."
 
 
 @require_GET
@@ -69,10 +75,28 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
         suggestion = suggestions.get(row.region_id)
         row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]  # for the template
     panels.attach_row_panels("pipeline", request.user, rows)
+    _attach_hygiene_badges(rows)
 
 
-@require_GET
-def pipeline(request: HtmxHttpRequest) -> HttpResponse:
+# Flags the row already shows as badges of its own (past due by the close date, stale by the review).
+_OWN_BADGES = {"past_due", "stale"}
+
+
+def _attach_hygiene_badges(rows: list[Opportunity]) -> None:
+    """Each row's deal-hygiene badges (no query: the flags ride on the row)."""
+    for row in rows:
+        badges = []
+        for flag in list_flags.flags_of("pipeline", row):
+            if flag.key in _OWN_BADGES:
+                continue
+            pushes = getattr(row, "hygiene_pushes", 0) or 0
+            label = f"{flag.short} ×{pushes}" if flag.key == "pushed" and pushes > 1 else flag.short
+            badges.append({"key": flag.key, "label": label, "help": flag.label, "css": "text-bg-warning"})
+        row.hygiene_badges = badges  # type: ignore[attr-defined]  # for the template
+
+
+def _pipeline_scope(request: HtmxHttpRequest) -> tuple[str, list[tuple[str, str]]]:
+    """The pipeline view asked for (or the user's default), refused when it is not theirs."""
     load_person_and_permissions(request.user)
     scopes = selectors.available_scopes(request.user)
     scope_keys = [key for key, _ in scopes]
@@ -81,14 +105,42 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
     scope = request.GET.get("scope") or selectors.default_scope(request.user) or scope_keys[0]
     if scope not in scope_keys:
         raise PermissionDenied("That view of the pipeline is not available to you.")
+    return scope, scopes
 
+
+def _filtered(
+    request: HtmxHttpRequest, scope: str
+) -> tuple[PipelineFilter, QuerySet[Opportunity], selectors.PipelineOptions]:
     base = selectors.pipeline_queryset(user=request.user, scope=scope)
-    stages, regions = selectors.filter_options(base)
-    filterset = PipelineFilter(request.GET, queryset=base, stages=stages, regions=regions)
+    options = selectors.pipeline_options(base, user=request.user)
+    filterset = PipelineFilter(request.GET, queryset=base, stages=options.stages, regions=options.regions)
     # Invalid filter values show their errors above an empty list rather than a wrong one.
     filtered = filterset.qs if filterset.is_valid() else base.none()
+    return filterset, filtered, options
 
-    totals = selectors.confidence_totals(filtered)
+
+def _without(request: HtmxHttpRequest, *keys: str) -> str:
+    """The list's query string without `keys` (and without the page): for links that set them."""
+    query = request.GET.copy()
+    for key in ("page", "fragment", *keys):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _filter_query(request: HtmxHttpRequest) -> str:
+    """The list's filter as a query string (no page, no fragment): what a saved filter keeps."""
+    query = request.GET.copy()
+    for key in ("page", "fragment", "columns"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@require_GET
+def pipeline(request: HtmxHttpRequest) -> HttpResponse:
+    scope, scopes = _pipeline_scope(request)
+    filterset, filtered, options = _filtered(request, scope)
+
+    totals, flag_counts = selectors.pipeline_totals(filtered)
     total_count, total_amounts = selectors.grand_totals(totals)
     # The totals count every filtered row once, so the paginator need not count them again.
     paginator = Paginator(filtered, settings.PIPELINE_PAGE_SIZE)
@@ -99,8 +151,13 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
 
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("fragment", None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
+    filter_query = _filter_query(request)
+    can_bulk_assign = scope in (selectors.Scope.TEAM, selectors.Scope.UNASSIGNED) and access.can_assign_any(
+        request.user
+    )
     context = {
         "scope": scope,
         "scopes": scopes,
@@ -108,18 +165,158 @@ def pipeline(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "totals": totals,
+        "flag_counts": flag_counts,
+        "hygiene_in_force": filterset.form.cleaned_data.get("hygiene") if filterset.is_valid() else "",
+        "hygiene_query": _without(request, "hygiene"),
         "total_count": total_count,
         "total_amounts": total_amounts,
         "sort": filterset.sort_in_force,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
+        "filter_query": filter_query,
         "next_url": request.get_full_path(),
+        "saved_filters": options.saved_filters,
+        "active_saved": next((f for f in options.saved_filters if f.query == filter_query), None),
+        "columns": options.columns,
+        "column_choices": PIPELINE_COLUMNS,
+        "can_bulk_confirm": access.can_work_in_bulk(request.user),
+        "can_bulk_assign": can_bulk_assign,
+        "bulk_candidates": list(engagement_managers()) if can_bulk_assign else [],
+        "active_nav": f"pipeline:{scope}",
     }
     if request.htmx and request.GET.get("fragment") == "totals":
         return render(request, "engagements/_pipeline_totals.html", context)
     if request.htmx and request.htmx.target == "pipeline-results":
         return render(request, "engagements/_pipeline_results.html", context)
     return render(request, "engagements/pipeline.html", context)
+
+
+@require_GET
+def pipeline_export(request: HtmxHttpRequest) -> HttpResponse:
+    """The filtered list (every page of it) as a CSV download, formula-safe."""
+    scope, _ = _pipeline_scope(request)
+    _, filtered, _ = _filtered(request, scope)
+    header = [
+        "Opportunity",
+        "Account",
+        "Close date",
+        "Stage",
+        "Amount",
+        "Currency",
+        "EM",
+        "EM confidence",
+        "Rationale",
+        "Last reviewed",
+        "Stale",
+        "Past due",
+        "Pushed out of its quarter (times)",
+        "Deal hygiene",
+        "Status",
+    ]
+    rows: list[list[Any]] = [header]
+    for opp in filtered.iterator(chunk_size=500):
+        status = ("Won" if opp.is_won else "Lost") if opp.is_closed else "Open"
+        rows.append(
+            [
+                opp.name,
+                opp.account.name,
+                opp.close_date.isoformat(),
+                opp.stage,
+                opp.amount if opp.amount is not None else "",
+                opp.currency,
+                opp.engagement_manager.name if opp.engagement_manager else "",
+                opp.em_confidence,
+                opp.em_confidence_rationale,
+                selectors.local_time(opp.em_reviewed_at, request.user) if opp.em_reviewed_at else "never",
+                "yes" if opp.is_stale else "no",  # type: ignore[attr-defined]  # selectors.annotate_badges
+                "yes" if opp.is_past_due else "no",  # type: ignore[attr-defined]  # selectors.annotate_badges
+                getattr(opp, "hygiene_pushes", 0) or 0,
+                "; ".join(flag.label for flag in list_flags.flags_of("pipeline", opp)),
+                status,
+            ]
+        )
+    return csv_response(f"pipeline-{scope}-{timezone.localdate():%Y-%m-%d}.csv", rows)
+
+
+def _bulk_items(request: HtmxHttpRequest) -> list[services.BulkItem]:
+    """The rows picked on the page, each "pk:version" (anything else is dropped)."""
+    items = []
+    for value in request.POST.getlist("pick"):
+        pk, _, version = value.partition(":")
+        if pk.isdigit() and version.isdigit():
+            items.append(services.BulkItem(int(pk), int(version)))
+    return items
+
+
+@require_POST
+def pipeline_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """Confirm many calls unchanged, or assign many opportunities to one EM, from the list."""
+    access.can_work_in_bulk.require(request.user)
+    back = safe_next_url(request, reverse("engagements:pipeline"))
+    form = BulkForm(request.POST, candidates=engagement_managers())
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return HttpResponseRedirect(back)
+    items = _bulk_items(request)
+    try:
+        if form.cleaned_data["action"] == "assign":
+            em = form.cleaned_data["engagement_manager"]
+            result = services.opportunities_assign_em(actor=request.user, items=items, engagement_manager=em)
+            verb = f"Assigned to {em.name}"
+        else:
+            result = services.opportunities_confirm_unchanged(actor=request.user, items=items)
+            verb = "Confirmed unchanged"
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return HttpResponseRedirect(back)
+    if result.done:
+        names = ", ".join(opp.name for opp in result.done[:5])
+        more = f" and {len(result.done) - 5} more" if len(result.done) > 5 else ""
+        messages.success(request, f"{verb}: {_count(len(result.done))} ({names}{more}).")
+    for refusal in result.refused:
+        messages.error(request, f"Not saved — {refusal.name}: {refusal.reason}")
+    return HttpResponseRedirect(back)
+
+
+def _count(n: int) -> str:
+    return f"{n} opportunity" if n == 1 else f"{n} opportunities"
+
+
+@require_POST
+def saved_filter_save(request: HtmxHttpRequest) -> HttpResponse:
+    form = SavedFilterForm(request.POST)
+    back = safe_next_url(request, reverse("engagements:pipeline"))
+    if not form.is_valid():
+        messages.error(request, "Name the filter (one line, at most 80 characters).")
+        return HttpResponseRedirect(back)
+    try:
+        saved = services.saved_filter_save(
+            actor=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return HttpResponseRedirect(back)
+    messages.success(request, f"Saved the filter “{saved.name}”.")
+    return HttpResponseRedirect(f"{reverse('engagements:pipeline')}?{saved.query}")
+
+
+@require_POST
+def saved_filter_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = selectors.saved_filter_for_user(user=request.user, pk=pk)
+    services.saved_filter_delete(actor=request.user, saved_filter=saved)
+    messages.success(request, f"Deleted the filter “{saved.name}”.")
+    return HttpResponseRedirect(safe_next_url(request, reverse("engagements:pipeline")))
+
+
+@require_POST
+def pipeline_columns(request: HtmxHttpRequest) -> HttpResponse:
+    services.pipeline_columns_set(actor=request.user, columns=request.POST.getlist("columns"))
+    messages.success(request, "Columns saved.")
+    return HttpResponseRedirect(safe_next_url(request, reverse("engagements:pipeline")))
 
 
 def _is_row(request: HtmxHttpRequest) -> bool:
@@ -133,27 +330,50 @@ def _render_em_form(
     *,
     status: int = 200,
     conflict: str = "",
+    current: dict[str, Any] | None = None,
+    changed_by: selectors.LastChange | None = None,
 ) -> HttpResponse:
-    """The inline row form for the pipeline list, or the whole detail page with the form."""
+    """The inline row form for the pipeline list, or the whole detail page with the form. After a
+    refused save `form` holds what the user typed; `current` the values saved meanwhile."""
+    extra = {"conflict": conflict, "current": current, "changed_by": changed_by}
     if _is_row(request):
         return render(
             request,
             "engagements/_row_form.html",
-            {"opp": opportunity, "form": form, "conflict": conflict},
+            {"opp": opportunity, "form": form, **extra},
             status=status,
         )
-    context = _detail_context(request, opportunity, form=form, conflict=conflict)
+    context = _detail_context(request, opportunity, form=form, **extra)
     return render(request, "engagements/detail.html", context, status=status)
 
 
-def _render_row(request: HtmxHttpRequest, opportunity: Opportunity) -> HttpResponse:
+def _current_for_display(opportunity: Opportunity) -> dict[str, str]:
+    """The saved EM fields, as the refused form shows them beside what the user typed."""
+    em = opportunity.engagement_manager
+    return {
+        "EM": em.name if em else "Unassigned",
+        "EM confidence": opportunity.em_confidence,
+        "Rationale": opportunity.em_confidence_rationale or "—",
+        "Scoping issue link": opportunity.scoping_issue_link or "—",
+    }
+
+
+def _render_row(request: HtmxHttpRequest, opportunity: Opportunity, *, error: str = "") -> HttpResponse:
     opportunity = selectors.opportunity_for_user(user=request.user, pk=opportunity.pk)
     opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]  # for the template
     panels.attach_row_panels("pipeline", request.user, [opportunity])
+    _attach_hygiene_badges([opportunity])
     response = render(
         request,
         "engagements/_row.html",
-        {"row": opportunity, "next_url": safe_next_url(request, reverse("home"))},
+        {
+            "row": opportunity,
+            "next_url": safe_next_url(request, reverse("home")),
+            "row_error": error,
+            "columns": selectors.columns_for(user=request.user),
+            "can_bulk_confirm": access.can_work_in_bulk(request.user),
+            "can_bulk_assign": False,
+        },
     )
     response["HX-Trigger"] = "pipelineChanged"
     return response
@@ -185,12 +405,18 @@ def em_fields(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _render_em_form(request, opportunity, form)
     except Conflict as exc:
         fresh = selectors.opportunity_for_user(user=request.user, pk=pk)
+        # What the user typed stays in the form, now at the current version, so saving it again
+        # (after reading the current values beside it) is a deliberate overwrite.
+        typed = request.POST.copy()
+        typed["version"] = str(fresh.version)
         return _render_em_form(
             request,
             fresh,
-            EmFieldsForm.for_opportunity(fresh),
+            EmFieldsForm(typed),
             status=200 if request.htmx else 409,
-            conflict=_conflict_message(exc),
+            conflict=exc.message,
+            current=_current_for_display(fresh),
+            changed_by=selectors.last_change(opportunity_id=fresh.pk, viewer=request.user),
         )
 
     if request.htmx and _is_row(request):
@@ -216,9 +442,17 @@ def confirm_unchanged(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except Conflict as exc:
-        messages.error(request, _conflict_message(exc))
+        change = selectors.last_change(opportunity_id=opportunity.pk, viewer=request.user)
+        if request.htmx and _is_row(request):
+            who = f"{change.who} changed it at {change.local_at}. " if change else ""
+            return _render_row(
+                request, opportunity, error=f"Not confirmed: {who}Check the values shown and confirm again."
+            )
+        messages.error(request, _conflict_message(exc, change))
         return HttpResponseRedirect(safe_next_url(request, opportunity.get_absolute_url()))
     except ValidationError as exc:
+        if request.htmx and _is_row(request):
+            return _render_row(request, opportunity, error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(safe_next_url(request, opportunity.get_absolute_url()))
     if request.htmx and _is_row(request):
@@ -244,7 +478,8 @@ def assign_em(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except Conflict as exc:
-        messages.error(request, _conflict_message(exc))
+        change = selectors.last_change(opportunity_id=opportunity.pk, viewer=request.user)
+        messages.error(request, _conflict_message(exc, change))
         return HttpResponseRedirect(back)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

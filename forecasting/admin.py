@@ -4,14 +4,16 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from forecasting import access
+from core.jobs import recent_jobs, status_of
+from forecasting import access, pushes
 from forecasting.forms import PlanImportForm
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot
-from forecasting.services import plan_import, snapshot_take, week_of
+from forecasting.services import SNAPSHOT_JOB_KIND, plan_import, snapshot_take_request, week_of
 
 
 @admin.register(BookingsPlan)
@@ -95,6 +97,15 @@ class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def delete_model(self, request: HttpRequest, obj: ForecastSnapshot) -> None:
+        week = obj.week
+        super().delete_model(request, obj)
+        pushes.mark_following(week)  # the next week's rows were compared with the rows deleted
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ForecastSnapshot]) -> None:
+        super().delete_queryset(request, queryset)
+        pushes.mark_all()
+
     def get_urls(self) -> list[Any]:
         return [
             path(
@@ -104,7 +115,14 @@ class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        extra_context = {**(extra_context or {}), "can_take_snapshot": access.can_take_snapshot(request.user)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_take_snapshot": access.can_take_snapshot(request.user),
+            "snapshot_jobs": [
+                status_of(job, poll_url=reverse("job_status", args=[job.pk]))
+                for job in recent_jobs(kind=SNAPSHOT_JOB_KIND, user=request.user)
+            ],
+        }
         return super().changelist_view(request, extra_context)
 
     def take_view(self, request: HttpRequest) -> HttpResponse:
@@ -124,11 +142,9 @@ class ForecastSnapshotAdmin(admin.ModelAdmin[ForecastSnapshot]):
                 request, "admin/forecasting/forecastsnapshot/confirm_replace.html", context
             )
         try:
-            snapshot = snapshot_take(actor=request.user, replace=existing is not None)  # type: ignore[arg-type]  # admin pages let in only staff logins
+            snapshot_take_request(actor=request.user, replace=existing is not None)  # type: ignore[arg-type]  # admin pages let in only staff logins
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:
-            self.message_user(
-                request, f"{snapshot}: {snapshot.rows_count} opportunities stored.", messages.SUCCESS
-            )
+            self.message_user(request, "Snapshot queued: its progress shows below.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:forecasting_forecastsnapshot_changelist"))

@@ -16,12 +16,18 @@ from forecasting.models import ForecastSnapshot, ForecastSnapshotRow
 
 CALLS = [Confidence.GREEN, Confidence.AMBER, Confidence.RED]
 DEFAULT_WEEK = 7  # mid-quarter in a 13-week quarter
+# Fewer calls than this in a bar and its share says little: the page greys it and says so.
+MIN_SAMPLE = 5
 
 
 @dataclass
 class CallRate:
     called: int = 0
     won: int = 0
+
+    @property
+    def small_sample(self) -> bool:
+        return self.called < MIN_SAMPLE
 
     @property
     def percent(self) -> Decimal | None:

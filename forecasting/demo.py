@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from engagements.models import Confidence, Opportunity
+from forecasting import pushes
 from forecasting.figures import RateBook
 from forecasting.models import BookingsPlan, ExchangeRate, ForecastSnapshot, ForecastSnapshotRow
 from forecasting.services import snapshot_take, week_of
@@ -120,6 +121,8 @@ def seed_history() -> int:
         snapshot.rows_count = len(rows)
         snapshot.save(update_fields=["rows_count"])
         created += 1
+    if created:
+        pushes.mark_all()  # the weeks written here, and any taken after them
     if not ForecastSnapshot.objects.filter(week=this_week).exists():
         snapshot_take(week=this_week)
         created += 1

@@ -26,9 +26,10 @@ from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from core.money import quantize_cents
+from engagements.deal_flags import past_due_call
 from engagements.models import Confidence, Opportunity
 from engagements.selectors import stale_call
-from forecasting import week_cache
+from forecasting import live_cache, week_cache
 from forecasting.models import (
     BookingsPlan,
     ExchangeRate,
@@ -269,7 +270,7 @@ class Source:
                 output_field=BooleanField(),
             ),
             s_past_due=Case(
-                When(Q(s_closed=False, s_close__lt=self.as_of_date), then=Value(True)),
+                When(past_due_call("s_close", "s_closed", as_of=self.as_of_date), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),
@@ -390,17 +391,22 @@ class Dashboard:
     by_em: list[Breakdown]
     warnings: list[str]
     closing: list[tuple[dt.date, Decimal, Decimal]] = field(default_factory=list)
+    # The first PAST_DUE_SHOWN past-due deals by close date (the page lists these; the CSV reads every
+    # one with drill_down); how many there are in all is the past-due figure's count.
     past_due: list[DrillRow] = field(default_factory=list)
     rate_warnings: list[str] = field(default_factory=list)  # amounts left out for want of a rate
 
     @property
     def past_due_shown(self) -> list[DrillRow]:
-        """The first PAST_DUE_SHOWN past-due deals (the page lists these; the CSV lists every one)."""
-        return self.past_due[:PAST_DUE_SHOWN]
+        return self.past_due
+
+    @property
+    def past_due_count(self) -> int:
+        return self.overall.metrics["past_due"].count
 
     @property
     def past_due_more(self) -> int:
-        return max(0, len(self.past_due) - PAST_DUE_SHOWN)
+        return max(0, self.past_due_count - len(self.past_due))
 
 
 PAST_DUE_SHOWN = 25
@@ -474,7 +480,11 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
     plans = _load_plans(quarter)
     snapshot = source.snapshot
     if snapshot is None:
-        return _dashboard(quarter, source, book, plans)
+        return live_cache.cached(
+            "dashboard",
+            (quarter.label, corporate_currency(), source.as_of_date, book.version, _plans_version(plans)),
+            lambda: _dashboard(quarter, source, book, plans),
+        )
     key = week_cache.cache_key(
         "dashboard",
         quarter.label,
@@ -562,7 +572,7 @@ def _accumulate_python(
         if (row["s_won"] or not row["s_closed"]) and converted is not None:
             monday = row["s_close"] - dt.timedelta(days=row["s_close"].weekday())
             closing[monday][0 if row["s_won"] else 1] += converted
-        if row["s_past_due"]:
+        if row["s_past_due"] and len(past_due) < PAST_DUE_SHOWN:
             past_due.append(_drill_row(row, converted))
         # A breakdown is made only when its first row comes (never as a throwaway default).
         region = regions.get(row["s_region"])
@@ -646,7 +656,7 @@ def _accumulate_sql(
     week, total; each with the currency, for amounts left unconverted) and one FILTER sum per metric
     (each metric's condition is its Q, compiled by the ORM), each row's amount converted with the rate
     of its currency and rounded to cents before it is summed. The past-due rows come from the same
-    statement, as one more grouping set kept only for them."""
+    statement, appended to the groups with UNION ALL."""
     flags = {
         f"m_{key}": Case(When(metric.q, then=Value(True)), default=Value(False))
         for key, metric in METRICS.items()
@@ -654,9 +664,8 @@ def _accumulate_sql(
     inner = (
         source.rows()
         .filter(in_quarter(quarter))
-        .annotate(s_key=F("pk"), **flags)
+        .annotate(**flags)
         .values(
-            "s_key",
             *_ROW_FIELDS,
             "s_region",
             "s_em",
@@ -672,47 +681,51 @@ def _accumulate_sql(
     inner_sql, inner_params = inner.query.sql_with_params()
     rate_rows = rates.all()
     values = ", ".join(["(%s, CAST(%s AS numeric))"] * len(rate_rows))
+    # Every group has one currency, so its rows are either all converted or all without a rate: one
+    # sum per metric (converted, or else the amounts as they are) and the group's "has a rate" say which.
     metric_columns = []
     for key in METRICS:
         m = f"src.m_{key}"
         metric_columns += [
             f"COUNT(*) FILTER (WHERE {m})",
-            f"SUM(src.conv) FILTER (WHERE {m})",
-            f"COUNT(*) FILTER (WHERE {m} AND src.conv IS NULL)",
-            f"SUM(src.s_amount) FILTER (WHERE {m} AND src.conv IS NULL)",
+            f"SUM(COALESCE(src.conv, src.s_amount)) FILTER (WHERE {m})",
         ]
-    order = "src.s_close, src.s_name, src.s_opp"
+    pad = ", ".join(["NULL"] * len(metric_columns))
     sql = f"""
         WITH rates (currency, rate) AS (VALUES {values}),
         src AS (
-            SELECT q.*, ROUND(q.s_amount * rates.rate, 2) AS conv,
+            SELECT q.*, ROUND(q.s_amount * rates.rate, 2) AS conv, rates.rate IS NOT NULL AS has_rate,
                    CAST(date_trunc('week', q.s_close) AS date) AS wk
             FROM ({inner_sql}) q LEFT JOIN rates ON rates.currency = q.s_currency
         )
-        SELECT
-            CASE WHEN GROUPING(src.s_key) = 0 THEN 4 WHEN GROUPING(src.wk) = 0 THEN 3
-                 WHEN GROUPING(src.s_em) = 0 THEN 2 WHEN GROUPING(src.s_region) = 0 THEN 1 ELSE 0 END,
+        (SELECT
+            CASE WHEN GROUPING(src.wk) = 0 THEN 3 WHEN GROUPING(src.s_em) = 0 THEN 2
+                 WHEN GROUPING(src.s_region) = 0 THEN 1 ELSE 0 END,
             src.s_currency, src.s_region, src.s_em, src.wk,
-            (ARRAY_AGG(src.s_region_name ORDER BY {order}))[1],
-            (ARRAY_AGG(src.s_em_name ORDER BY {order}))[1],
+            MIN(src.s_region_name), MIN(src.s_em_name),
             SUM(src.conv) FILTER (WHERE src.s_won),
             SUM(src.conv) FILTER (WHERE NOT src.s_won AND NOT src.s_closed),
-            MIN(src.s_opp), MIN(src.s_name), MIN(src.s_account), MIN(src.s_close), MIN(src.s_stage),
-            MIN(src.s_conf), MIN(src.s_amount), MIN(src.conv),
+            BOOL_AND(src.has_rate),
+            NULL, NULL, NULL, CAST(NULL AS date), NULL, NULL, CAST(NULL AS numeric), CAST(NULL AS numeric),
             {", ".join(metric_columns)}
         FROM src
         GROUP BY GROUPING SETS (
-            (src.s_currency), (src.s_region, src.s_currency), (src.s_em, src.s_currency), (src.wk),
-            (src.s_key, src.s_currency)
-        )
-        HAVING GROUPING(src.s_key) = 1 OR BOOL_OR(src.s_past_due)
-        ORDER BY 1, MIN(src.s_close), MIN(src.s_name), MIN(src.s_opp)
+            (src.s_currency), (src.s_region, src.s_currency), (src.s_em, src.s_currency), (src.wk)
+        ))
+        UNION ALL
+        (SELECT 4, src.s_currency, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                src.s_opp, src.s_name, src.s_account, src.s_close, src.s_stage, src.s_conf, src.s_amount,
+                src.conv, {pad}
+        FROM src WHERE src.s_past_due ORDER BY src.s_close, src.s_name, src.s_opp LIMIT %s)
+        ORDER BY 1, 14, 12, 11
     """  # noqa: S608 (only the ORM's own SQL and fixed column names are formatted in)
-    params = [value for pair in rate_rows for value in pair] + list(inner_params)
+    params = [value for pair in rate_rows for value in pair] + list(inner_params) + [PAST_DUE_SHOWN]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         results = cursor.fetchall()
     keys = list(METRICS)
+    first = 18  # the first metric column
+    column = {key: first + 2 * index for index, key in enumerate(keys)}
     for result in results:
         kind, currency, region_id, em_id, week = result[:5]
         if kind == _SETS["week"]:
@@ -721,7 +734,7 @@ def _accumulate_sql(
                 closing[week][1] += result[8] or ZERO
             continue
         if kind == _SETS["row"]:
-            opp, name, account, close, stage, conf, amount, conv = result[9:17]
+            opp, name, account, close, stage, conf, amount, conv = result[10:18]
             past_due.append(DrillRow(opp, name, account, close, stage, conf, amount, currency, conv))
             continue
         if kind == _SETS["overall"]:
@@ -740,21 +753,21 @@ def _accumulate_sql(
                     em_id, result[6] or "Unassigned", _empty_figures(em_plans.get(em_id or 0))
                 )
             figures = em.figures
-        for index, key in enumerate(keys):
-            n, conv_sum, unconverted_n, unconverted_sum = result[17 + 4 * index : 21 + 4 * index]
+        has_rate = result[9]
+        for key in keys:
+            n, total = result[column[key]], result[column[key] + 1]
             if not n:
                 continue
             money = figures.metrics[key]
             money.count += n
-            money.amount += conv_sum or ZERO
-            if unconverted_n:
-                money.unconverted[currency] = money.unconverted.get(currency, ZERO) + (
-                    unconverted_sum or ZERO
-                )
-        figures.open_count += result[17 + 4 * keys.index("pipeline")]
-        figures.stale_count += result[17 + 4 * keys.index("stale")]
+            if has_rate:
+                money.amount += total or ZERO
+            else:
+                money.unconverted[currency] = money.unconverted.get(currency, ZERO) + (total or ZERO)
+        figures.open_count += result[column["pipeline"]]
+        figures.stale_count += result[column["stale"]]
         for colour in COLOURS:
-            figures.colour_counts[colour] += result[17 + 4 * keys.index(f"open_{colour.lower()}")]
+            figures.colour_counts[colour] += result[column[f"open_{colour.lower()}"]]
 
 
 # --------------------------------------------------------------------------- drill-down

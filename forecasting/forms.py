@@ -7,7 +7,10 @@ from django import forms
 
 from core.fields import SingleLineCharField
 from core.fiscal import FiscalQuarter
+from engagements.models import Opportunity
+from forecasting import hygiene
 from forecasting.figures import METRICS
+from people.models import Person, Region
 
 
 class DashboardForm(forms.Form):
@@ -43,13 +46,55 @@ class DashboardForm(forms.Form):
 
 
 class DrillForm(DashboardForm):
-    metric = forms.ChoiceField(choices=[(key, m.label) for key, m in METRICS.items()])
-    region = forms.IntegerField(required=False, min_value=1)
-    em = forms.IntegerField(required=False, min_value=1)
+    # Errors in plain words: these come from a link, so they say which link part is wrong and how to go on.
+    metric = forms.ChoiceField(
+        choices=[(key, m.label) for key, m in METRICS.items()],
+        error_messages={
+            "required": "The link does not say which figure to list: open a figure from the dashboard.",
+            "invalid_choice": (
+                "The link names a figure the dashboard does not have: open one from the dashboard."
+            ),
+        },
+    )
+    region = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": "The link's region is not one of ours: open the region from the dashboard."
+        },
+    )
+    em = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "The link's EM is not one of ours: open the EM from the dashboard."},
+    )
     scope = forms.ChoiceField(
-        required=False, choices=[("", "all"), ("no_region", "no region"), ("unassigned", "unassigned")]
+        required=False,
+        choices=[("", "all"), ("no_region", "no region"), ("unassigned", "unassigned")],
+        error_messages={"invalid_choice": "The link's scope is not one the dashboard offers."},
     )
 
 
 class PlanImportForm(forms.Form):
     file = forms.FileField(label="CSV file (quarter,region,em_email,amount,currency)")
+
+
+class HygieneForm(forms.Form):
+    """Which hygiene flag to list, narrowed by region and Engagement Manager."""
+
+    flag = forms.ChoiceField(required=False, label="Flag")
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.order_by("code"), required=False, empty_label="Any region"
+    )
+    em = forms.ModelChoiceField(
+        queryset=Person.objects.none(), required=False, empty_label="Any EM", label="EM"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["flag"].choices = [("", "Any flag"), *hygiene.FLAGS.items()]  # type: ignore[attr-defined]  # a ChoiceField
+        self.fields["em"].queryset = Person.objects.filter(  # type: ignore[attr-defined]  # a ModelChoiceField
+            pk__in=Opportunity.objects.filter(hygiene.open_live()).values("engagement_manager_id")
+        ).order_by("name")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"

@@ -119,11 +119,18 @@ class ForecastSnapshotRow(models.Model):
     engagement_manager_name = models.CharField(max_length=200, blank=True)
     region_code = models.CharField(max_length=20, blank=True)
     em_reviewed_at = models.DateTimeField(null=True)
+    # Its close date lies in a later fiscal quarter than in the opportunity's row of the latest
+    # earlier snapshot holding it (written when the snapshot is taken: forecasting.pushes).
+    close_pushed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["snapshot", "close_date"], name="snaprow_snapshot_close_idx"),
             models.Index(fields=["snapshot", "opportunity"], name="snaprow_snapshot_opp_idx"),
+            # Only the pushed rows, by opportunity: an opportunity's pushes counted from a few entries.
+            models.Index(
+                fields=["opportunity"], condition=models.Q(close_pushed=True), name="snaprow_pushed_opp_idx"
+            ),
         ]
 
     def __str__(self) -> str:

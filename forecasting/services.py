@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from core import actions
 from core.fiscal import FiscalQuarter
+from core.jobs import job_queue
+from core.models import BackgroundJob
 from core.money import CURRENCY_CODES
 from core.validators import parse_decimal
 from engagements.models import Account, Opportunity
-from forecasting import access, totals
+from forecasting import access, pushes, totals
 from forecasting.figures import RateBook
 from forecasting.models import BookingsPlan, ForecastSnapshot, ForecastSnapshotRow
 from people.models import Person, Region
@@ -87,6 +89,9 @@ def snapshot_take(
     before_taken = snapshot.taken_at
     ForecastSnapshotRow.objects.filter(snapshot=snapshot).delete()
     rows_count = _snapshot_insert_rows(snapshot, week=week, closed_from=closed_from)
+    pushes.mark(snapshot)
+    if not created:
+        pushes.mark_following(week)  # the next week's rows were compared with the rows replaced
     now = timezone.now()
     snapshot.taken_at = now
     snapshot.rows_count = rows_count
@@ -115,6 +120,27 @@ def snapshot_take(
         ),
     )
     return snapshot
+
+
+SNAPSHOT_JOB_KIND = "forecast_snapshot"
+
+
+@transaction.atomic
+def snapshot_take_request(*, actor: User, replace: bool = False) -> BackgroundJob:
+    """Take this week's snapshot now, by hand: queued for the worker (it reads every opportunity),
+    with the job the snapshots page shows while it runs. The same rules as `snapshot_take`."""
+    access.can_take_snapshot.require(actor)
+    from forecasting.tasks import take_snapshot_now  # the task module imports this one
+
+    job = job_queue(
+        actor=actor,
+        kind=SNAPSHOT_JOB_KIND,
+        label=f"Snapshot of the week of {week_of():%-d %b %Y}",
+        permission="forecasting.add_forecastsnapshot",
+    )
+    job_id, actor_id = job.pk, actor.pk
+    transaction.on_commit(lambda: take_snapshot_now.delay(job_id=job_id, actor_id=actor_id, replace=replace))
+    return job
 
 
 def _snapshot_insert_rows(snapshot: ForecastSnapshot, *, week: dt.date, closed_from: dt.date) -> int:

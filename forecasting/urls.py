@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forecasting import mismatch_views, views
+from forecasting import hygiene_views, mismatch_views, pacing_views, views
 
 app_name = "forecasting"
 
@@ -10,5 +10,7 @@ urlpatterns = [
     path("forecast/export/<slug:table>.csv", views.export, name="export"),
     path("forecast/sow-mismatches/", mismatch_views.sow_mismatches, name="sow_mismatches"),
     path("forecast/calibration/", views.calibration, name="calibration"),
+    path("forecast/hygiene/", hygiene_views.deal_hygiene, name="hygiene"),
+    path("forecast/pacing/", pacing_views.pacing, name="pacing"),
     path("capacity/", views.capacity, name="capacity"),
 ]

@@ -20,7 +20,7 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents, quantize_percent
 from core.types import HtmxHttpRequest
 from core.validators import parse_integer
-from forecasting import access, figures, mismatches, selectors
+from forecasting import access, figures, hygiene, mismatches, selectors
 from forecasting import calibration as calibration_mod
 from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
@@ -42,7 +42,11 @@ def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(quantize_cents(value))
 
 
-def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
+def _dashboard_data(
+    request: HtmxHttpRequest, changes_limit: int | None = changes_mod.SHOWN
+) -> dict[str, Any]:
+    """The dashboard's figures; the changes list each kind's `changes_limit` largest items (every
+    one when None), their counts and totals covering them all."""
     snapshots = selectors.snapshots()
     weeks = [snapshot.week for snapshot in snapshots]
     quarter, week = _selection(request, weeks)
@@ -67,7 +71,7 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
     changes = None
     changes_note = ""
     if previous is not None and previous.answers(quarter):
-        changes = changes_mod.compare(quarter, previous, source, book)
+        changes = changes_mod.compare(quarter, previous, source, book, limit=changes_limit)
     elif previous is not None:
         changes_note = (
             f"{previous.scope_text()} It cannot be compared for {quarter.label} without calling deals "
@@ -145,7 +149,10 @@ def _dashboard_data(request: HtmxHttpRequest) -> dict[str, Any]:
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     access.can_see_forecast.require(request.user)
     context = _dashboard_data(request)
-    context["sow_mismatches"] = mismatches.flag_counts()
+    if not context.get("week"):  # today's state, shown on the live view only
+        context["sow_mismatches"] = mismatches.flag_counts()
+        context["hygiene"] = hygiene.dashboard_summary()
+        context["hygiene_stale_days"] = hygiene.stale_days()
     context["active_nav"] = "forecasting:dashboard"
     return render(request, "forecasting/dashboard.html", context)
 
@@ -243,7 +250,7 @@ def _percent(value: Decimal | None) -> Any:
 def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
     """CSV of one dashboard table (formula-like cells neutralised)."""
     access.can_see_forecast.require(request.user)
-    data = _dashboard_data(request)
+    data = _dashboard_data(request, changes_limit=None if table == "changes" else changes_mod.SHOWN)
     board, quarter = data["board"], data["quarter"]
     name = f"{table}-{quarter.label}.csv"
     if table in ("regions", "ems"):
@@ -383,7 +390,7 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
                     r.currency,
                     _money(r.converted),
                 ]
-                for r in board.past_due
+                for r in figures.drill_down(board.quarter, board.source, "past_due")[0]
             ],
         )
     raise PermissionDenied("No such table.")
@@ -418,6 +425,11 @@ def calibration(request: HtmxHttpRequest) -> HttpResponse:
             c: [_f(row.calls[c].percent) for row in [result.overall, *result.by_em]]
             for c in calibration_mod.CALLS
         },
+        # How many calls each bar stands on: bars on fewer than MIN_SAMPLE are greyed, not evidence.
+        "counts": {
+            c: [row.calls[c].called for row in [result.overall, *result.by_em]] for c in calibration_mod.CALLS
+        },
+        "min_sample": calibration_mod.MIN_SAMPLE,
     }
     return render(
         request,
@@ -426,6 +438,7 @@ def calibration(request: HtmxHttpRequest) -> HttpResponse:
             "result": result,
             "calls": calibration_mod.CALLS,
             "chart": chart,
+            "min_sample": calibration_mod.MIN_SAMPLE,
             "week_number": week_number,
             "week_choices": range(1, 14),
             "active_nav": "forecasting:calibration",

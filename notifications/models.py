@@ -31,6 +31,7 @@ class Kind(models.TextChoices):
     STAFFING_CONFIRMED = "staffing_confirmed", "Your assignment was confirmed"
     SALESFORCE_PUSH_FAILED = "salesforce_push_failed", "Salesforce pushes failed"
     PDF_RENDER_FAILED = "pdf_render_failed", "A SOW PDF failed to render"
+    WEEKLY_DIGEST = "weekly_digest", "The Monday forecast digest"
 
 
 class Notification(models.Model):

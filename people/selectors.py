@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -31,7 +32,8 @@ def load_person_and_permissions(user: AnyUser) -> None:
     if not user.is_authenticated or hasattr(user, "_person_cache"):
         load_permissions(user)
         return
-    with_permissions = wants_permissions(user)
+    # The permission names ride along as a PostgreSQL array; elsewhere they are their own query.
+    with_permissions = wants_permissions(user) and connection.vendor == "postgresql"
     qs = Person.objects.select_related("region").filter(user=user)
     if with_permissions:
         qs = qs.annotate(permission_names=ArraySubquery(permission_names(user)))

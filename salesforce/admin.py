@@ -3,12 +3,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 
 from core.admin_site import ReadOnlyAdmin
 from core.exceptions import Conflict
+from core.jobs import recent_jobs, status_of
 from salesforce import access, conflicts, selectors
 from salesforce.models import SalesforceChange, SentValue, SyncConflict, SyncCursor, SyncRun
+from salesforce.services import SYNC_JOB_KIND
 
 # Runs, the cursor and conflicts are records of what happened: read here, never edited or deleted
 # (deleting an open conflict would lose someone's edit). Conflicts are resolved by the actions.
@@ -67,6 +69,10 @@ class SyncRunAdmin(ReadOnlyAdmin[SyncRun]):
             "opts": self.model._meta,
             "health": selectors.sync_health(),
             "can_sync": access.can_run_salesforce_sync(request.user),
+            "sync_jobs": [
+                status_of(job, poll_url=reverse("job_status", args=[job.pk]))
+                for job in recent_jobs(kind=SYNC_JOB_KIND, user=request.user)
+            ],
         }
         return TemplateResponse(request, "admin/salesforce/sync_health.html", context)
 

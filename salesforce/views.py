@@ -52,7 +52,10 @@ def sync_now(request: HtmxHttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Salesforce sync started; its run appears below when it finishes.")
+        messages.success(
+            request,
+            "Salesforce sync queued: its progress shows below, and its run in the table when it ends.",
+        )
     return HttpResponseRedirect(back)
 
 

@@ -53,8 +53,18 @@ class DeliveryRoleAdmin(HistoryAdmin):
     list_editable = ["bill_rate", "cost_rate", "active"]
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs.setdefault("form", DeliveryRoleForm)
+        kwargs.setdefault("form", RateCardRowForm)
         return super().get_changelist_form(request, **kwargs)
+
+
+class RateCardRowForm(DeliveryRoleForm):
+    """A rate card row edited in the list: each input is named for its role ("Bill rate for
+    Engineer"), as the list has no label beside it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = f"{field.label or name} for {self.instance.name}"
 
 
 class OfferingActivityForm(forms.ModelForm[OfferingActivity]):

@@ -104,6 +104,8 @@ class AddLineForm(forms.Form):
     unit_price = forms.CharField(label="Unit price", required=False)
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
+        # Its own ids: the add-an-offering form on the same page also has a "quantity".
+        kwargs.setdefault("auto_id", "id_line_%s")
         super().__init__(*args, **kwargs)
         names = DeliveryRole.objects.filter(active=True, currency=currency).values_list("name", flat=True)
         role = self.fields["role_name"]

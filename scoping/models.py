@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -163,8 +164,10 @@ class ScopingIssue(TimeStampedModel):
     ta_assistance = models.CharField(max_length=10, choices=TaAssistance.choices, blank=True, default="")
     ta_assistance_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    # When the issue entered its current status (the board's "days in status").
+    status_changed_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "status_changed_at"])
 
     class Meta:
         ordering = ["-updated_at"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from core.fiscal import FiscalQuarter
 from core.types import AnyUser
@@ -71,9 +72,12 @@ class BoardColumn:
 
 
 def board(qs: QuerySet[ScopingIssue]) -> list[BoardColumn]:
-    """One column per status, in workflow order (one query for all cards)."""
+    """One column per status, in workflow order (one query for all cards); each card knows how many
+    whole days it has been in its status, counted in the current time zone."""
     columns = {status.value: BoardColumn(status.value, status.label) for status in BOARD_COLUMNS}
+    today = timezone.localdate()
     for issue in qs.order_by("-updated_at"):
+        issue.days_in_status = max(0, (today - timezone.localdate(issue.status_changed_at)).days)  # type: ignore[attr-defined]  # shown on the card
         columns[issue.status].issues.append(issue)
     return list(columns.values())
 

@@ -31,7 +31,7 @@ from scoping.forms import (
     ScopingIssueForm,
     parse_calculator,
 )
-from scoping.models import Estimate, EstimateLine, ScopingStatus
+from scoping.models import Estimate, EstimateLine, OfferingCategory, ScopingStatus
 
 
 def _filtered(request: HtmxHttpRequest) -> tuple[FilterForm, Any]:
@@ -133,6 +133,9 @@ def issue_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "estimates": list(issue.estimates.order_by("-number")),
             "reviews": list(issue.ta_reviews.select_related("actor", "estimate")),
             "statuses": ScopingStatus.choices,
+            "service_type_labels": [
+                str(dict(OfferingCategory.choices).get(value, value)) for value in issue.service_types or []
+            ],
             "threshold": services.ta_review_threshold(),
             "assistance_form": AssistanceForm() if can_edit else None,
             "comment_form": CommentForm() if access.can_review(request.user) else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,12 +21,20 @@ from sow import access, change_request_admin, selectors, services
 from sow.forms import DecisionForm
 from sow.models import (
     ApprovalQueueItem,
+    ApprovalRule,
+    ApprovalStep,
+    ApproverRole,
+    ApproverRoleMember,
+    ChangeRequest,
+    Delegation,
     MarginTarget,
     SowStatus,
     SowTemplate,
     SowVersion,
     SupplierEntity,
+    WorkingCalendar,
 )
+from sow.services import ladder
 
 
 @admin.register(SowTemplate)
@@ -36,7 +45,7 @@ class SowTemplateAdmin(HistoryAdmin):
 
 @admin.register(MarginTarget)
 class MarginTargetAdmin(admin.ModelAdmin[MarginTarget]):
-    list_display = ["category", "target_percent"]
+    list_display = ["category", "target_percent", "floor_percent"]
 
 
 @admin.register(SupplierEntity)
@@ -86,21 +95,38 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
     ) -> HttpResponse:
         access.can_decide_sows.require(request.user)
         now = timezone.now()
+        approver = ladder.Approver.of(request.user)
+        versions = selectors.approval_queue()
+        steps = selectors.waiting_steps(versions=versions)
+        siblings = selectors.round_steps(steps)
         rows = []
-        for version in selectors.approval_queue():
+        for version in versions:
+            step = steps.get(("sow", version.pk))
             rows.append(
                 {
                     "version": version,
                     "days_waiting": (now - version.submitted_at).days if version.submitted_at else 0,
+                    **step_columns(
+                        step,
+                        now,
+                        approver,
+                        own=not access.can_decide(request.user, version),
+                        subject=version,
+                        siblings=siblings.get(("sow", version.pk), []),
+                    ),
                     "review_url": reverse("admin:sow_approvalqueueitem_review", args=[version.pk]),
                     "own": not access.can_decide(request.user, version),
                 }
             )
+        change_requests = change_request_admin.queue_rows(request, now, approver)
         context = {
             **self.admin_site.each_context(request),
             "title": "SOW approval queue",
             "rows": rows,
-            "change_requests": change_request_admin.queue_rows(request, now),
+            "mine": [row for row in rows if row["for_me"]],
+            "mine_change_requests": [row for row in change_requests if row["for_me"]],
+            "delegations_url": reverse("sow:delegations"),
+            "change_requests": change_requests,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/sow/approval_queue.html", context)
@@ -133,14 +159,20 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
             expected = form.cleaned_data["version"]
             try:
                 if decision == "approve":
-                    services.sow_approve(
+                    decided = services.sow_approve(
                         actor=request.user,  # type: ignore[arg-type]  # admin pages let in only staff logins
                         version=version,
                         expected_version=expected,
                         comment=comment,
                     )
+                    waiting = ladder.current_step(decided) if decided.status == SowStatus.SUBMITTED else None
                     self.message_user(
-                        request, f"{version.sow.reference} {version.label} approved.", messages.SUCCESS
+                        request,
+                        f"Your step of {version.sow.reference} {version.label} is approved; "
+                        f"it now waits for step {waiting.title}."
+                        if waiting
+                        else f"{version.sow.reference} {version.label} approved.",
+                        messages.SUCCESS,
                     )
                 elif decision == "request_changes":
                     services.sow_request_changes(
@@ -185,14 +217,155 @@ class ApprovalQueueAdmin(ReadOnlyAdmin[ApprovalQueueItem]):
             "last_approved": last,
             "form": form,
             # Why this user may not decide here (their own SOW), shown instead of the decision form.
-            "refusal": None if access.can_decide(request.user, version) else access.can_decide.message,
+            "refusal": step_refusal(request.user, version),
             "decidable": version.status == SowStatus.SUBMITTED,
+            "ladder": selectors.ladder_rows(version),
+            "non_standard_terms": version.non_standard_terms,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/sow/review.html", context)
 
     def change_request_review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return change_request_admin.review(self, request, pk)
+
+
+def step_refusal(user: Any, subject: Any) -> str | None:
+    """Why `user` may not decide here: their own SOW or change request, else the waiting step is
+    not theirs (None when they may)."""
+    own = (
+        access.can_decide_change_request(user, subject)
+        if isinstance(subject, ChangeRequest)
+        else access.can_decide(user, subject)
+    )
+    if not own:
+        return str(
+            access.can_decide_change_request.message
+            if isinstance(subject, ChangeRequest)
+            else access.can_decide.message
+        )
+    step = ladder.current_step(subject)
+    if subject.status != SowStatus.SUBMITTED or step is None:
+        return None
+    return ladder.refusal(user, step, subject) or None
+
+
+def step_columns(
+    step: ApprovalStep | None,
+    now: dt.datetime,
+    approver: ladder.Approver,
+    *,
+    own: bool,
+    subject: Any,
+    siblings: list[ApprovalStep] | None = None,
+) -> dict[str, Any]:
+    """The queue's columns for the step a SOW or change request waits at."""
+    if step is None:
+        return {"step": None, "step_waiting": "", "due_at": None, "overdue": False, "for_me": False}
+    allowed, on_behalf_of = approver.acting_for(step)
+    return {
+        "step": step,
+        "step_waiting": selectors.waiting_text(now - step.started_at) if step.started_at else "",
+        "due_at": step.due_at,
+        "overdue": bool(step.due_at and step.due_at <= now),
+        "for_me": allowed
+        and not own
+        and not ladder.refusal(approver.user, step, subject, approver, siblings),
+        "on_behalf_of": on_behalf_of,
+    }
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(admin.ModelAdmin[ApprovalRule]):
+    """Rules that add approvers to a SOW's ladder; a change applies to the next submission (a
+    submitted version keeps the ladder it was given)."""
+
+    list_display = ["name", "active", "order", "applies_to", "conditions", "approver", "service_level_hours"]
+    list_filter = ["active", "applies_to"]
+    list_select_related = ["approver_role", "approver_person", "region"]
+    fieldsets = [
+        (None, {"fields": ["name", "active", "order", "applies_to"]}),
+        (
+            "Conditions (every one set must hold; a blank one is not asked)",
+            {
+                "fields": [
+                    "min_price",
+                    "margin_below_target",
+                    "margin_below_floor",
+                    "min_discount_percent",
+                    "pricing_type",
+                    "region",
+                    "category",
+                    "non_standard_terms",
+                ]
+            },
+        ),
+        (
+            "The step it adds",
+            {
+                "fields": [
+                    "approver_role",
+                    "approver_person",
+                    "region_scoped",
+                    "service_level_hours",
+                    "reminder_hours",
+                    "escalation_role",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="conditions")
+    def conditions(self, obj: ApprovalRule) -> str:
+        parts = []
+        if obj.min_price is not None:
+            parts.append(f"price > {obj.min_price:,.0f}")
+        if obj.margin_below_target:
+            parts.append("below target")
+        if obj.margin_below_floor:
+            parts.append("below floor")
+        if obj.min_discount_percent is not None:
+            parts.append(f"discount ≥ {obj.min_discount_percent} %")
+        if obj.pricing_type:
+            parts.append(obj.get_pricing_type_display())
+        if obj.region_id:
+            parts.append(str(obj.region))
+        if obj.category:
+            parts.append(obj.get_category_display())
+        if obj.non_standard_terms:
+            parts.append("non-standard terms")
+        return ", ".join(parts) or "always"
+
+    @admin.display(description="approver")
+    def approver(self, obj: ApprovalRule) -> str:
+        name = str(obj.approver_role or obj.approver_person or "")
+        return f"{name} (region-scoped)" if obj.region_scoped else name
+
+
+class ApproverRoleMemberInline(admin.TabularInline[ApproverRoleMember, ApproverRole]):
+    model = ApproverRoleMember
+    extra = 1
+    autocomplete_fields = ["person"]
+
+
+@admin.register(ApproverRole)
+class ApproverRoleAdmin(admin.ModelAdmin[ApproverRole]):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+    inlines = [ApproverRoleMemberInline]
+
+
+@admin.register(WorkingCalendar)
+class WorkingCalendarAdmin(admin.ModelAdmin[WorkingCalendar]):
+    list_display = ["__str__", "time_zone", "working_days", "day_start", "day_end"]
+    list_select_related = ["region"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin[Delegation]):
+    list_display = ["person", "delegate", "starts_on", "ends_on", "note"]
+    list_select_related = ["person", "delegate"]
+    autocomplete_fields = ["person", "delegate"]
+    exclude = ["created_by"]
 
 
 def _link(url: str, text: str) -> str:

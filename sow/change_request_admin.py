@@ -18,16 +18,30 @@ from sow import access, selectors
 from sow.forms import DecisionForm
 from sow.models import ChangeRequestStatus
 from sow.services import change_requests as services
+from sow.services import ladder
 
 
-def queue_rows(request: HttpRequest, now: dt.datetime) -> list[dict[str, Any]]:
+def queue_rows(request: HttpRequest, now: dt.datetime, approver: ladder.Approver) -> list[dict[str, Any]]:
+    from sow.admin import step_columns
+
     rows = []
-    for change_request in selectors.change_request_queue():
+    change_requests = selectors.change_request_queue()
+    steps = selectors.waiting_steps(change_requests=change_requests)
+    siblings = selectors.round_steps(steps)
+    for change_request in change_requests:
         totals = services.change_request_totals(change_request)
         rows.append(
             {
                 "cr": change_request,
                 "totals": totals,
+                **step_columns(
+                    steps.get(("cr", change_request.pk)),
+                    now,
+                    approver,
+                    own=not access.can_decide_change_request(request.user, change_request),
+                    subject=change_request,
+                    siblings=siblings.get(("cr", change_request.pk), []),
+                ),
                 "days_waiting": (now - change_request.submitted_at).days
                 if change_request.submitted_at
                 else 0,
@@ -39,6 +53,8 @@ def queue_rows(request: HttpRequest, now: dt.datetime) -> list[dict[str, Any]]:
 
 
 def review(model_admin: admin.ModelAdmin[Any], request: HttpRequest, pk: int) -> HttpResponse:
+    from sow.admin import step_refusal
+
     access.can_decide_sows.require(request.user)
     change_request = get_object_or_404(services.change_request_rows(), pk=pk)
     form = DecisionForm(request.POST or None, initial={"version": change_request.version})
@@ -55,10 +71,19 @@ def review(model_admin: admin.ModelAdmin[Any], request: HttpRequest, pk: int) ->
         actor: Any = request.user  # admin pages let in only staff logins
         try:
             if decision == "approve":
-                services.change_request_approve(
+                decided = services.change_request_approve(
                     actor=actor, change_request=change_request, expected_version=expected, comment=comment
                 )
-                model_admin.message_user(request, f"{change_request} approved.", messages.SUCCESS)
+                waiting = (
+                    ladder.current_step(decided) if decided.status == ChangeRequestStatus.SUBMITTED else None
+                )
+                model_admin.message_user(
+                    request,
+                    f"Your step of {change_request} is approved; it now waits for step {waiting.title}."
+                    if waiting
+                    else f"{change_request} approved.",
+                    messages.SUCCESS,
+                )
             elif decision == "request_changes":
                 services.change_request_request_changes(
                     actor=actor, change_request=change_request, expected_version=expected, comment=comment
@@ -92,10 +117,9 @@ def review(model_admin: admin.ModelAdmin[Any], request: HttpRequest, pk: int) ->
         "approvals": list(change_request.approvals.select_related("actor")),
         "documents": {d.kind: d for d in change_request.documents.all()},
         "form": form,
-        "refusal": None
-        if access.can_decide_change_request(request.user, change_request)
-        else access.can_decide_change_request.message,
+        "refusal": step_refusal(request.user, change_request),
         "decidable": change_request.status == ChangeRequestStatus.SUBMITTED,
+        "ladder": selectors.ladder_rows(change_request),
         "opts": model_admin.model._meta,
     }
     return TemplateResponse(request, "admin/sow/change_request_review.html", context)

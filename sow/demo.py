@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from scoping.models import OfferingCategory, ScopingIssue
 from sow import services
@@ -87,6 +88,14 @@ def seed_sows() -> int:
 
 
 def seed_change_requests() -> int:
+    """The demo's change request, then the approval ladder (its rules come last: the other demo SOWs
+    were approved by the PS Director alone)."""
+    created = _seed_change_request()
+    seed_approval_ladder()
+    return created
+
+
+def _seed_change_request() -> int:
     """An approved change request on the signed demo SOW (an extra integration and the travel to run
     its workshop), so its page shows the original, the change and the current contract value."""
     from people.models import Person
@@ -150,3 +159,127 @@ def seed_change_requests() -> int:
         comment="Approved; send it with the kickoff pack.",
     )
     return 1
+
+
+# Approvers of the demo ladder: logins in the PS Director role (so they open the approval queue),
+# each a member of one approver role. username, name, approver role.
+APPROVERS = [
+    ("finance", "Fiona Grant", "Finance"),
+    ("vp.ps", "Victor Okafor", "VP PS"),
+    ("legal", "Lena Brandt", "Legal"),
+]
+
+
+def seed_approval_ladder() -> None:
+    """Approver roles with a member each, working calendars, margin floors and the rules; then the
+    SOW waiting for approval is sent back by the PS Director and submitted again, so it climbs the
+    ladder PS Director → Finance → … and waits at Finance (idempotent)."""
+    from django.contrib.auth import get_user_model
+
+    from core.roles import Role
+    from people.models import Person, Region
+    from people.services import person_sync_login_groups
+    from sow.models import ApprovalRule, ApproverRole, ApproverRoleMember, WorkingCalendar
+
+    if ApprovalRule.objects.exists():
+        return
+    User = get_user_model()
+    director = Person.objects.filter(user__username="director").first()
+    roles: dict[str, ApproverRole] = {}
+    for username, name, role_name in APPROVERS:
+        first, last = name.split(" ", 1)
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
+        )
+        if created:
+            from people.demo import DEMO_PASSWORD
+
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        person, _ = Person.objects.get_or_create(
+            email=f"{username}@example.com",
+            defaults={"user": user, "name": name, "role": Role.PS_DIRECTOR, "manager": director},
+        )
+        person_sync_login_groups(person=person)
+        roles[role_name], _ = ApproverRole.objects.get_or_create(name=role_name)
+        ApproverRoleMember.objects.get_or_create(role=roles[role_name], person=person, region=None)
+    WorkingCalendar.objects.get_or_create(region=None, defaults={"time_zone": "America/New_York"})
+    for code, zone in (("EMEA", "Europe/London"), ("APAC", "Asia/Singapore"), ("AMER", "America/New_York")):
+        region = Region.objects.filter(code=code).first()
+        if region is not None:
+            WorkingCalendar.objects.get_or_create(region=region, defaults={"time_zone": zone})
+    for category in OfferingCategory.values:
+        target, _ = MarginTarget.objects.get_or_create(
+            category=category, defaults={"target_percent": Decimal("35")}
+        )
+        if target.floor_percent is None:
+            target.floor_percent = min(target.target_percent, Decimal("30"))
+            target.save(update_fields=["floor_percent"])
+    ApprovalRule.objects.create(
+        name="Deals above USD 20,000 need Finance",
+        order=20,
+        min_price=Decimal("20000"),
+        approver_role=roles["Finance"],
+        service_level_hours=Decimal("16"),
+    )
+    ApprovalRule.objects.create(
+        name="Deep discounts need Finance",
+        order=25,
+        min_discount_percent=Decimal("15"),
+        approver_role=roles["Finance"],
+    )
+    ApprovalRule.objects.create(
+        name="Margin below target needs the VP of PS",
+        order=30,
+        margin_below_target=True,
+        approver_role=roles["VP PS"],
+        service_level_hours=Decimal("8"),
+    )
+    ApprovalRule.objects.create(
+        name="Margin below the floor needs the VP of PS",
+        order=31,
+        margin_below_floor=True,
+        approver_role=roles["VP PS"],
+        service_level_hours=Decimal("8"),
+    )
+    ApprovalRule.objects.create(
+        name="Non-standard terms need Legal",
+        order=40,
+        non_standard_terms=True,
+        approver_role=roles["Legal"],
+        service_level_hours=Decimal("24"),
+    )
+    _resubmit_waiting_sow(director)
+
+
+def _resubmit_waiting_sow(director: Any) -> None:
+    from sow.models import SowStatus, SowVersion
+
+    version = (
+        SowVersion.objects.filter(status=SowStatus.SUBMITTED)
+        .select_related("sow", "author")
+        .order_by("pk")
+        .first()
+    )
+    if version is None or director is None or director.user is None or version.author is None:
+        return
+    author = version.author
+    version = services.sow_request_changes(
+        actor=director.user,
+        version=version,
+        expected_version=version.version,
+        comment="Add a phase gate after discovery before the build starts.",
+    )
+    version = services.sow_reopen(actor=author, version=version, expected_version=version.version)
+    version.assumptions += "\n- A phase gate after discovery confirms the build scope."
+    version.save(update_fields=["assumptions"])
+    version = services.sow_submit(
+        actor=author,
+        version=version,
+        expected_version=version.version,
+        justification=version.below_target_justification or "Strategic logo.",
+    )
+    services.sow_approve(
+        actor=director.user, version=version, expected_version=version.version, comment="Phase gate added."
+    )

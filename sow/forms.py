@@ -48,6 +48,15 @@ class SectionsForm(forms.Form):
             max_length=20000,
             widget=forms.Textarea(attrs={"rows": 3}),
         )
+        self.fields["non_standard_terms"] = forms.BooleanField(
+            label="Non-standard terms (the approval rules may ask Legal)", required=False
+        )
+        self.fields["non_standard_terms_note"] = forms.CharField(
+            label="What departs from the standard terms, and why",
+            required=False,
+            max_length=4000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
 
 
 class RateCardRoleField(forms.ModelChoiceField[DeliveryRole]):

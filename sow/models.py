@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -13,7 +14,7 @@ from simple_history.models import HistoricalRecords
 from core.models import TimeStampedModel
 from core.money import CurrencyField, MoneyField
 from engagements.models import Opportunity
-from people.models import Person, Region
+from people.models import Person, Region, validate_time_zone
 from scoping.models import DeliveryRole, Estimate, EstimateLine, OfferingCategory, ScopingIssue
 
 
@@ -92,9 +93,28 @@ class MarginTarget(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    floor_percent = models.DecimalField(
+        "margin floor (percent)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=(
+            "Below the target a justification is enough; below the floor the approval rule for the "
+            "floor must approve, and the SOW cannot be sent without it. Blank: no floor."
+        ),
+    )
 
     class Meta:
         ordering = ["category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(floor_percent__isnull=True)
+                | models.Q(floor_percent__lte=models.F("target_percent")),
+                name="margintarget_floor_not_above_target",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.target_percent} %"
@@ -220,6 +240,12 @@ class SowVersion(TimeStampedModel):
         null=True, blank=True, help_text="When the SOW takes effect; blank: on signature by both parties."
     )
     below_target_justification = models.TextField(blank=True)
+    non_standard_terms = models.BooleanField(
+        default=False, help_text="The SOW departs from the standard terms (the approval rules may ask Legal)."
+    )
+    non_standard_terms_note = models.TextField(
+        "non-standard terms note", blank=True, help_text="What departs from the standard terms, and why."
+    )
 
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -594,3 +620,302 @@ class ChangeRequestDocument(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.change_request} {self.kind} PDF ({self.status})"
+
+
+# --------------------------------------------------------------------------- the approval ladder
+
+
+class WorkingCalendar(TimeStampedModel):
+    """When a region works: its working days and hours in its time zone. Service levels of approval
+    steps count only these hours. The calendar without a region is the default for the rest."""
+
+    region = models.OneToOneField(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="working_calendar",
+        help_text="Blank for the default calendar.",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    working_days = models.CharField(
+        max_length=7,
+        default="12345",
+        help_text="ISO weekday numbers that are working days: 1 = Monday … 7 = Sunday (e.g. 12345).",
+        validators=[
+            RegexValidator(r"^[1-7]{1,7}$", "Give weekday numbers 1 (Monday) to 7 (Sunday), e.g. 12345.")
+        ],
+    )
+    day_start = models.TimeField(default=dt.time(9, 0))
+    day_end = models.TimeField(default=dt.time(17, 0))
+
+    class Meta:
+        ordering = ["region__code"]
+        constraints = [
+            models.UniqueConstraint(Coalesce("region", 0), name="workingcalendar_one_per_region"),
+            models.CheckConstraint(
+                condition=models.Q(day_end__gt=models.F("day_start")),
+                name="workingcalendar_day_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Working calendar {self.region.code if self.region else '(default)'}"
+
+
+class ApproverRole(TimeStampedModel):
+    """A role that approves SOWs (Finance, VP PS, Legal…), kept apart from login roles: a login's
+    role gives access to the approval queue; membership here decides which ladder steps are theirs."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApproverRoleMember(models.Model):
+    """A person who holds an approver role, for every region or for one."""
+
+    role = models.ForeignKey(ApproverRole, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="approver_roles")
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Blank: every region. Region-scoped steps go only to members of the SOW's region.",
+    )
+
+    class Meta:
+        ordering = ["role", "person__name"]
+        constraints = [
+            models.UniqueConstraint(
+                "role", "person", Coalesce("region", 0), name="approverrolemember_once_per_region"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.role}{f' ({self.region})' if self.region_id else ''}"
+
+
+class ApprovalRule(TimeStampedModel):
+    """When a submitted SOW (or change request) matches every condition set here, its ladder gets
+    one more step: the approver role or the named person, with its service level."""
+
+    class AppliesTo(models.TextChoices):
+        SOWS = "sows", "SOWs"
+        CHANGE_REQUESTS = "change_requests", "Change requests"
+        BOTH = "both", "SOWs and change requests"
+
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(
+        default=10, help_text="Steps run in this order, after the PS Director."
+    )
+    applies_to = models.CharField(max_length=16, choices=AppliesTo.choices, default=AppliesTo.SOWS)
+    # Conditions: a blank one is not asked.
+    min_price = models.DecimalField(
+        "price above",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="In the corporate currency (a change request: its price change).",
+    )
+    margin_below_target = models.BooleanField(default=False, help_text="Margin below the category's target.")
+    margin_below_floor = models.BooleanField(
+        default=False,
+        help_text="Margin below the category's floor: this rule's step is the floor's approver.",
+    )
+    min_discount_percent = models.DecimalField(
+        "discount share at least (percent)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="The estimate's discount as a share of its price before the discount.",
+    )
+    pricing_type = models.CharField(max_length=16, choices=PricingType.choices, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(
+        "offering category", max_length=20, choices=OfferingCategory.choices, blank=True
+    )
+    non_standard_terms = models.BooleanField(default=False, help_text="The EM marked non-standard terms.")
+    # The step it adds.
+    approver_role = models.ForeignKey(
+        ApproverRole, null=True, blank=True, on_delete=models.PROTECT, related_name="rules"
+    )
+    approver_person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="named approver",
+    )
+    region_scoped = models.BooleanField(
+        default=False, help_text="Only the role's members for the SOW's region approve this step."
+    )
+    service_level_hours = models.DecimalField(
+        "service level (working hours)",
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("16"),
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    reminder_hours = models.DecimalField(
+        "remind this many working hours before due",
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("4"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    escalation_role = models.ForeignKey(
+        ApproverRole,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Told when the step is overdue; blank: the approver's manager.",
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(approver_role__isnull=False, approver_person__isnull=True)
+                    | models.Q(approver_role__isnull=True, approver_person__isnull=False)
+                ),
+                name="approvalrule_one_approver",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalStep(models.Model):
+    """One step of the ladder a submission of a SOW version (or a change request) was given. Steps
+    are made when it is submitted and never recomputed: a new submission gets a new round."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not reached yet"
+        WAITING = "waiting", "Waiting"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        CLOSED = "closed", "Not needed any more"
+
+    sow_version = models.ForeignKey(
+        SowVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="approval_steps"
+    )
+    change_request = models.ForeignKey(
+        "ChangeRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="approval_steps"
+    )
+    round = models.PositiveIntegerField(default=1, help_text="Which submission this step belongs to.")
+    position = models.PositiveIntegerField()
+    label = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500, blank=True)
+    rule = models.ForeignKey(ApprovalRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver_role = models.ForeignKey(
+        ApproverRole, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approver_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Region-scoped."
+    )
+    escalation_role = models.ForeignKey(
+        ApproverRole, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_floor = models.BooleanField(default=False, help_text="This step approves a margin below the floor.")
+    service_level_hours = models.DecimalField(max_digits=6, decimal_places=2)
+    reminder_hours = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The approver a delegate decided for.",
+    )
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["round", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(sow_version__isnull=False, change_request__isnull=True)
+                    | models.Q(sow_version__isnull=True, change_request__isnull=False)
+                ),
+                name="approvalstep_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["sow_version", "round", "position"],
+                condition=models.Q(sow_version__isnull=False),
+                name="approvalstep_version_round_position",
+            ),
+            models.UniqueConstraint(
+                fields=["change_request", "round", "position"],
+                condition=models.Q(change_request__isnull=False),
+                name="approvalstep_cr_round_position",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="approvalstep_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.label}"
+
+    @property
+    def title(self) -> str:
+        """ "2. Finance (price > USD 250,000)"."""
+        return f"{self.position}. {self.label}{f' ({self.reason})' if self.reason else ''}"
+
+
+class Delegation(TimeStampedModel):
+    """An approver away from `starts_on` to `ends_on` (inclusive): their steps go to the delegate."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="delegated_to_me")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="delegation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(person=models.F("delegate")), name="delegation_not_to_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.delegate} ({self.starts_on:%Y-%m-%d} – {self.ends_on:%Y-%m-%d})"

@@ -7,9 +7,11 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
+from core.fiscal import FiscalQuarter
 from core.types import AnyUser
 from engagements.models import Risk
 from scoping.models import Estimate, EstimateLine
@@ -17,6 +19,7 @@ from sow import access, margin
 from sow.models import (
     SECTIONS,
     Approval,
+    ApprovalStep,
     ChangeRequest,
     ChangeRequestStatus,
     CostLine,
@@ -341,3 +344,135 @@ def change_request_queue() -> list[ChangeRequest]:
         )
         .order_by("submitted_at", "pk")
     )
+
+
+# --------------------------------------------------------------------------- the approval ladder
+
+
+def waiting_text(delta: dt.timedelta) -> str:
+    """ "2 d 3 h", "5 h 10 min", "12 min"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    """One step of a ladder as shown: its title, where it stands, waiting time and due time."""
+
+    title: str
+    status: str
+    status_label: str
+    decided: str
+    comment: str
+    waiting: str
+    due_at: dt.datetime | None
+    overdue: bool
+    frozen: bool  # False: a preview of what a submission now would get
+
+
+def ladder_rows(subject: SowVersion | ChangeRequest, now: dt.datetime | None = None) -> list[LadderRow]:
+    """The subject's ladder: its frozen steps once submitted, else the preview from the rules."""
+    from sow.services import ladder
+
+    now = now or timezone.now()
+    rows = []
+    for step in ladder.shown_ladder(subject):
+        if isinstance(step, ApprovalStep):
+            waiting = step.status == ApprovalStep.Status.WAITING
+            rows.append(
+                LadderRow(
+                    title=step.title,
+                    status=step.status,
+                    status_label=step.get_status_display(),
+                    decided=ladder.decided_words(step) if step.decided_by_id else "",
+                    comment=step.comment,
+                    waiting=waiting_text(now - step.started_at) if waiting and step.started_at else "",
+                    due_at=step.due_at if waiting else None,
+                    overdue=bool(waiting and step.due_at and step.due_at <= now),
+                    frozen=True,
+                )
+            )
+        else:
+            rows.append(LadderRow(step.title, "planned", "If submitted now", "", "", "", None, False, False))
+    return rows
+
+
+def waiting_steps(
+    *, versions: list[SowVersion] | None = None, change_requests: list[ChangeRequest] | None = None
+) -> dict[tuple[str, int], ApprovalStep]:
+    """The waiting step of each subject, in one query: {("sow", version pk) | ("cr", pk): step}."""
+    found: dict[tuple[str, int], ApprovalStep] = {}
+    version_ids = [v.pk for v in versions or []]
+    cr_ids = [c.pk for c in change_requests or []]
+    if not version_ids and not cr_ids:
+        return found
+    rows = ApprovalStep.objects.filter(
+        Q(sow_version_id__in=version_ids) | Q(change_request_id__in=cr_ids),
+        status=ApprovalStep.Status.WAITING,
+    ).select_related("approver_person")
+    for step in rows:
+        key = ("sow", step.sow_version_id) if step.sow_version_id else ("cr", step.change_request_id or 0)
+        found[key] = step
+    return found
+
+
+def round_steps(waiting: dict[tuple[str, int], ApprovalStep]) -> dict[tuple[str, int], list[ApprovalStep]]:
+    """Every step of the round each waiting step belongs to, in one query (keys as `waiting_steps`)."""
+    found: dict[tuple[str, int], list[ApprovalStep]] = {key: [] for key in waiting}
+    if not waiting:
+        return found
+    match = Q(pk__in=[])
+    for step in waiting.values():
+        if step.sow_version_id:
+            match |= Q(sow_version_id=step.sow_version_id, round=step.round)
+        else:
+            match |= Q(change_request_id=step.change_request_id, round=step.round)
+    for row in ApprovalStep.objects.filter(match).order_by("position"):
+        key = ("sow", row.sow_version_id) if row.sow_version_id else ("cr", row.change_request_id or 0)
+        found.setdefault(key, []).append(row)
+    return found
+
+
+@dataclass(frozen=True)
+class ClosingApproval:
+    version: SowVersion
+    step: ApprovalStep | None
+    waiting: str
+    overdue: bool
+
+
+def approvals_closing_in(quarter: FiscalQuarter, now: dt.datetime | None = None) -> list[ClosingApproval]:
+    """Submitted SOW versions whose opportunity closes in `quarter` (open deals), the longest
+    waiting first, with the step each waits at (two queries whatever the number)."""
+    now = now or timezone.now()
+    versions = list(
+        SowVersion.objects.filter(
+            status=SowStatus.SUBMITTED,
+            sow__opportunity__close_date__gte=quarter.start,
+            sow__opportunity__close_date__lte=quarter.end,
+            sow__opportunity__is_closed=False,
+        )
+        .select_related("sow", "sow__opportunity", "sow__opportunity__account")
+        .order_by("submitted_at", "pk")
+    )
+    steps = waiting_steps(versions=versions)
+    rows = []
+    for version in versions:
+        step = steps.get(("sow", version.pk))
+        since = step.started_at if step and step.started_at else version.submitted_at
+        rows.append(
+            ClosingApproval(
+                version=version,
+                step=step,
+                waiting=waiting_text(now - since) if since else "",
+                overdue=bool(step and step.due_at and step.due_at <= now),
+            )
+        )
+    rows.sort(key=lambda r: r.step.started_at if r.step and r.step.started_at else now)
+    return rows

@@ -85,3 +85,11 @@ def render_change_request_pdf(self: Task[[int], str], document_id: int) -> str:
         )
         return "failed"
     return document.status
+
+
+@shared_task(acks_late=True)
+def send_approval_notices() -> dict[str, int]:
+    """Reminders and escalations of waiting approval steps (each sent once, however often it runs)."""
+    from sow.services.ladder import send_due_notices
+
+    return send_due_notices()

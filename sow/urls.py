@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sow import change_request_views, views
+from sow import approval_views, change_request_views, views
 
 app_name = "sow"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("sows/versions/<int:pk>/costs/", views.cost_add, name="cost_add"),
     path("sows/versions/<int:pk>/costs/<int:line_pk>/", views.cost_update, name="cost_update"),
     path("sows/versions/<int:pk>/pdf/", views.pdf_request, name="request_pdf"),
+    path("sows/versions/<int:pk>/pdf/status/", views.pdf_status, name="pdf_status"),
     path("sows/versions/<int:pk>/pdf/<str:kind>.pdf", views.download_pdf, name="download_pdf"),
     path("sows/versions/<int:pk>/signed.pdf", views.download_signed, name="download_signed"),
     path("sows/versions/<int:pk>/diff/", views.version_diff, name="diff"),
@@ -47,4 +48,7 @@ urlpatterns += [
         name="cr_download_signed",
     ),
     path("change-requests/<int:pk>/<str:action>/", change_request_views.cr_transition, name="cr_transition"),
+    # the approval ladder: an approver's delegation while away
+    path("approvals/delegations/", approval_views.delegations, name="delegations"),
+    path("approvals/delegations/<int:pk>/end/", approval_views.delegation_end, name="delegation_end"),
 ]

@@ -29,6 +29,7 @@ from sow.forms import (
     WithdrawForm,
 )
 from sow.models import SECTIONS, CostLine, SowDocument, SowStatus, SowVersion
+from sow.pdf_status import document_statuses
 
 PAGE_SIZE = 50
 
@@ -97,7 +98,7 @@ def _version_context(request: HtmxHttpRequest, version: SowVersion, **extra: Any
         "cost_lines": lines,
         "margin": margin,
         "approvals": selectors.approvals(version),
-        "documents": selectors.documents(version),
+        **_pdf_context(version),
         "can_edit": can_edit,
         "editable": can_edit and version.is_editable,
         "problems": problems,
@@ -145,6 +146,8 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         pricing_type=version.pricing_type,
         expiry_date=version.expiry_date,
         effective_date=version.effective_date,
+        non_standard_terms=version.non_standard_terms,
+        non_standard_terms_note=version.non_standard_terms_note,
         version=version.version,
     )
     form = SectionsForm(request.POST or None, initial=initial)
@@ -160,6 +163,8 @@ def version_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 expiry_date=data["expiry_date"],
                 effective_date=data["effective_date"],
                 recommendation=data["recommendation"],
+                non_standard_terms=data["non_standard_terms"],
+                non_standard_terms_note=data["non_standard_terms_note"],
                 **sections,
             )
         except ValidationError as exc:
@@ -344,8 +349,24 @@ def version_transition(request: HtmxHttpRequest, pk: int, action: str) -> HttpRe
 def pdf_request(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     version = selectors.version_for_user(user=request.user, pk=pk)
     document = services.sow_request_pdf(actor=request.user, version=version)
-    messages.info(request, f"The {document.get_kind_display().lower()} PDF is being rendered.")
+    messages.info(request, f"The {document.get_kind_display().lower()} PDF is queued: its state shows below.")
     return redirect(version)
+
+
+@require_GET
+def pdf_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The PDF panel alone, polled by the version page while a PDF is queued or rendering."""
+    version = selectors.version_for_user(user=request.user, pk=pk)
+    return render(request, "sow/_pdf_panel.html", _pdf_context(version))
+
+
+def _pdf_context(version: SowVersion) -> dict[str, Any]:
+    statuses = document_statuses(version)
+    return {
+        "version": version,
+        "pdf_statuses": statuses,
+        "pdf_polling": any(not status.final for _, status in statuses),
+    }
 
 
 @require_GET

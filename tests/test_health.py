@@ -154,7 +154,9 @@ class CountingCache(LocMemCache):
 
 @pytest.fixture
 def counted(settings, tmp_path):
-    """Files and cache keys written from here on, through counting storage and cache backends."""
+    """Files and cache keys written from here on, through counting storage and cache backends (ask
+    for it after the fixtures that write data: every write moves the live forecast's data version,
+    itself a cache key)."""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": f"{__name__}.CountingStorage", "OPTIONS": {"location": str(tmp_path)}},
@@ -165,7 +167,7 @@ def counted(settings, tmp_path):
     return lambda: (len(CountingStorage.saved), len(CountingCache.keys_set))
 
 
-def test_probes_within_the_window_run_the_checks_once(settings, counted, fresh_snapshot):
+def test_probes_within_the_window_run_the_checks_once(settings, fresh_snapshot, counted):
     settings.HEALTH_CACHE_SECONDS = 5
     for _ in range(3):
         response, body = get_health(token=None)
@@ -177,14 +179,14 @@ def test_probes_within_the_window_run_the_checks_once(settings, counted, fresh_s
     assert counted() == (1, 1)
 
 
-def test_with_no_window_every_probe_runs_the_checks(settings, counted, fresh_snapshot):
+def test_with_no_window_every_probe_runs_the_checks(settings, fresh_snapshot, counted):
     settings.HEALTH_CACHE_SECONDS = 0
     for _ in range(3):
         get_health(token=None)
     assert counted() == (3, 3)
 
 
-def test_after_the_window_the_checks_run_again(settings, counted, fresh_snapshot):
+def test_after_the_window_the_checks_run_again(settings, fresh_snapshot, counted):
     settings.HEALTH_CACHE_SECONDS = 0.2
     get_health(token=None)
     get_health(token=None)

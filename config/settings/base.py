@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "sow",
     "staffing",
     "forecasting",
+    "calls",  # weekly forecast calls: above forecasting, whose figures they start from
+    "digest",  # the Monday digest email: above calls, whose roll-up it reports
     "api",  # the JSON API: top of the layers, it may use every app's services and selectors
 ]
 
@@ -101,6 +103,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` has a web server and a Celery worker writing the same file: write-ahead logging lets
+    # them read while the other writes, and writers queue for the lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the dashboard's grouped statements cost enough to pass jit_above_cost, and
+    # compiling them takes several times longer (about 200 ms) than running them (about 40 ms).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,6 +163,11 @@ if env("EMAIL_URL", default=""):
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PS Pipeline <ps-pipeline@localhost>")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# How long the live forecast dashboard's figures are shared between requests (computed once per data
+# version, which every write to the pipeline moves on): only with a cache every process shares.
+FORECAST_LIVE_CACHE_SECONDS = env.int(
+    "FORECAST_LIVE_CACHE_SECONDS", default=30 if env("CACHE_URL", default="") else 0
+)
 
 # Celery: with no broker configured every task runs eagerly in the calling process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -263,6 +280,23 @@ SOW_PASS_THROUGH_COST_PERCENT = env("SOW_PASS_THROUGH_COST_PERCENT", default="10
 # snapshot runs Monday 06:00 in this time zone.
 CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="USD")
 FORECAST_SNAPSHOT_TIME_ZONE = env("FORECAST_SNAPSHOT_TIME_ZONE", default="UTC")
+# The weekly forecast call: due each week on FORECAST_CALL_DEADLINE_DAY (0 = Monday … 6 = Sunday) at
+# FORECAST_CALL_DEADLINE_TIME (HH:MM) in FORECAST_CALL_DEADLINE_TIME_ZONE; a call submitted after it
+# is marked late. Those who have not submitted are emailed once, in the
+# FORECAST_CALL_REMINDER_HOURS before the deadline.
+FORECAST_CALL_DEADLINE_DAY = env.int("FORECAST_CALL_DEADLINE_DAY", default=2)
+FORECAST_CALL_DEADLINE_TIME = env("FORECAST_CALL_DEADLINE_TIME", default="17:00")
+FORECAST_CALL_DEADLINE_TIME_ZONE = env("FORECAST_CALL_DEADLINE_TIME_ZONE", default="UTC")
+FORECAST_CALL_REMINDER_HOURS = env.int("FORECAST_CALL_REMINDER_HOURS", default=24)
+# The Monday digest to EM Managers and leadership: sent from DIGEST_DAY (0 = Monday … 6 = Sunday) at
+# DIGEST_TIME (HH:MM) in DIGEST_TIME_ZONE of each week, once per user; links start at SITE_URL.
+DIGEST_DAY = env.int("DIGEST_DAY", default=0)
+DIGEST_TIME = env("DIGEST_TIME", default="08:00")
+DIGEST_TIME_ZONE = env("DIGEST_TIME_ZONE", default="UTC")
+# The approval ladder's PS Director step: its service level in working hours, and how long before a
+# step is due its approver is reminded (the rules' own steps set theirs in the admin).
+SOW_APPROVAL_DIRECTOR_HOURS = env.int("SOW_APPROVAL_DIRECTOR_HOURS", default=16)
+SOW_APPROVAL_REMINDER_HOURS = env.int("SOW_APPROVAL_REMINDER_HOURS", default=4)
 # A SOW in another currency than its opportunity differs from its amount when the two, converted
 # at today's rates, are more than this percent apart (same currency: compared to the cent).
 SOW_AMOUNT_TOLERANCE_PERCENT = env("SOW_AMOUNT_TOLERANCE_PERCENT", default="1")
@@ -291,6 +325,17 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # be longer than the longest retry countdown plus the longest run of an acks_late task (by default
 # 600 s + 3240 s for the sync); tests/test_celery_settings.py holds the settings to that.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+# The broker `make run` uses when none is configured (core/management/commands/run_with_worker.py):
+# messages are files in this folder, so a worker runs beside the web server with nothing installed.
+LOCAL_BROKER_DIR = Path(env("LOCAL_BROKER_DIR", default=str(BASE_DIR / ".broker")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(LOCAL_BROKER_DIR / "queue"),
+        "data_folder_out": str(LOCAL_BROKER_DIR / "queue"),
+        "control_folder": str(LOCAL_BROKER_DIR / "control"),
+        "processed_folder": str(LOCAL_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late, a worker reserves only what it runs
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered, not run twice at once
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -4,8 +4,15 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
-from core.money import format_money, quantize_percent
+from core.money import (
+    format_money,
+    format_money_compact,
+    format_number,
+    format_signed_money,
+    quantize_percent,
+)
 
 register = template.Library()
 
@@ -53,3 +60,50 @@ def ratio(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return f"{Decimal(value):.2f}×"
+
+
+# Numbers for people, in one place: every page formats amounts and counts through these.
+
+
+@register.filter
+def money_compact(amount: Decimal | None, currency: str = "") -> str:
+    """ "USD 2.57 M" for headline figures (use `figure` to carry the exact value in a tooltip)."""
+    return format_money_compact(amount, currency)
+
+
+@register.simple_tag
+def figure(amount: Decimal | None, currency: str = "") -> str:
+    """A headline figure: compact with its currency inline, the exact amount in the tooltip."""
+    return format_html(
+        '<span class="figure" title="{}" data-exact="{}">{}</span>',
+        format_money(amount, currency),
+        "" if amount is None else str(amount),
+        format_money_compact(amount, currency),
+    )
+
+
+@register.filter
+def number(value: Decimal | int | None, places: int | None = None) -> str:
+    """ "50,000.00", "1,234": thousands separators everywhere a number stands alone."""
+    return format_number(value, places)
+
+
+@register.filter
+def signed_money(amount: Decimal | None, currency: str = "") -> str:
+    """ "+197,812.00" added to a total, "−197,812.00" taken from it: the one sign convention of
+    the change table and the waterfall."""
+    return format_signed_money(amount, currency)
+
+
+@register.filter
+def unsigned_money(amount: Decimal | None, currency: str = "") -> str:
+    """The size of an amount without its sign, for tables whose row label says the direction."""
+    return format_money(None if amount is None else abs(Decimal(amount)), currency)
+
+
+@register.filter
+def counted(count: int | None, nouns: str) -> str:
+    """ "1 opportunity", "3 opportunities": `nouns` is "singular,plural"."""
+    singular, _, plural = nouns.partition(",")
+    n = count or 0
+    return f"{format_number(n)} {singular if n == 1 else (plural or singular + 's')}"

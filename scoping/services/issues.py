@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from core import actions
 from core.validators import clean_single_line
@@ -183,6 +184,8 @@ def scoping_issue_move(*, actor: User, issue: ScopingIssue, status: str) -> Scop
     if status in _NEEDS_AGREED:
         scoping_issue_ready_for_sow(fresh)
     before = actions.snapshot(fresh)
+    if fresh.status != status:
+        fresh.status_changed_at = timezone.now()
     fresh.status = status
     fresh.version += 1
     actions.save(fresh, actor=actor, action="moved on the board", before=before)
@@ -198,6 +201,7 @@ def scoping_issue_mark_approved(*, actor: User, issue_id: int) -> ScopingIssue:
         return fresh
     before = actions.snapshot(fresh)
     fresh.status = ScopingStatus.APPROVED
+    fresh.status_changed_at = timezone.now()
     fresh.version += 1  # an open discovery edit made before the approval is stale, as after a move
     return actions.save(fresh, actor=actor, action="moved on the board: its SOW was approved", before=before)
 

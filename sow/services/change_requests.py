@@ -36,10 +36,11 @@ from notifications.services import notify
 from scoping import calculator
 from scoping import services as scoping_services
 from scoping.models import DeliveryRole, Estimate, EstimateLine
-from sow import access, margin
-from sow.margin import Margin
+from sow import access
+from sow.change_request_totals import ChangeRequestTotals as ChangeRequestTotals  # re-exported
+from sow.change_request_totals import change_request_totals as change_request_totals  # re-exported
+from sow.change_request_totals import sum_lines
 from sow.models import (
-    CONTRACT_STATUSES,
     Approval,
     ChangeRequest,
     ChangeRequestApproval,
@@ -53,6 +54,11 @@ from sow.models import (
     SowVersion,
 )
 from sow.services.costs import estimate_line_cost, expenses_cost, rate_card_roles
+from sow.services.ladder import close_open_steps as ladder_close_open_steps
+from sow.services.ladder import decide as ladder_decide
+from sow.services.ladder import floor_problem as ladder_floor_problem
+from sow.services.ladder import ladder_text
+from sow.services.ladder import start as ladder_start
 from sow.services.notifications import tell_change_request
 from sow.services.signed_copy import check_signed_copy
 from sow.services.versions import lock_version
@@ -78,61 +84,6 @@ DISCOUNT_NO_COST = "A discount lowers the price only."
 def change_request_rows() -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.select_related(
         "sow", "sow__opportunity", "sow__scoping_issue", "sow_version", "estimate", "author"
-    )
-
-
-@dataclass(frozen=True)
-class ChangeRequestTotals:
-    """A change request's price and COGS deltas, and the SOW's margin once it counts."""
-
-    price_delta: Decimal
-    cost_delta: Decimal
-    contract_price: Decimal  # the contract value with this change request (and every approved one)
-    contract_cogs: Decimal
-    target_percent: Decimal
-
-    @property
-    def margin(self) -> Margin:
-        """The change request's own margin: (price delta − COGS delta) / price delta."""
-        return margin.compute(
-            price=self.price_delta, cogs=self.cost_delta, target_percent=self.target_percent
-        )
-
-    @property
-    def new_margin(self) -> Margin:
-        """The whole contract's margin with this change request, against the SOW's target."""
-        return margin.compute(
-            price=self.contract_price, cogs=self.contract_cogs, target_percent=self.target_percent
-        )
-
-
-def _sum_lines(lines: list[ChangeRequestLine]) -> tuple[Decimal, Decimal]:
-    return sum((x.price_delta for x in lines), ZERO), sum((x.cost_delta for x in lines), ZERO)
-
-
-def _version_cogs(version: SowVersion) -> Decimal:
-    return sum((line.cost for line in CostLine.objects.filter(cost_estimate__sow_version=version)), ZERO)
-
-
-def change_request_totals(
-    change_request: ChangeRequest, lines: list[ChangeRequestLine] | None = None
-) -> ChangeRequestTotals:
-    """Price and COGS deltas from the lines; the contract's price and COGS from the signed version,
-    every other change request that counts (approved, sent, signed) and this one."""
-    if lines is None:
-        lines = list(change_request.lines.all())
-    price, cost = _sum_lines(lines)
-    version = change_request.sow_version
-    others = ChangeRequestLine.objects.filter(
-        change_request__sow_id=change_request.sow_id, change_request__status__in=CONTRACT_STATUSES
-    ).exclude(change_request_id=change_request.pk)
-    other_price, other_cost = _sum_lines(list(others))
-    return ChangeRequestTotals(
-        price_delta=price,
-        cost_delta=cost,
-        contract_price=version.total + other_price + price,
-        contract_cogs=_version_cogs(version) + other_cost + cost,
-        target_percent=margin.target_for(version.category),
     )
 
 
@@ -178,7 +129,7 @@ def contract_value(version: SowVersion) -> ContractValue:
     deltas: dict[int, list[ChangeRequestLine]] = {cr.pk: [] for cr in requests}
     for line in ChangeRequestLine.objects.filter(change_request__sow_id=version.sow_id):
         deltas[line.change_request_id].append(line)
-    rows = [ContractRow(cr, *_sum_lines(deltas[cr.pk])) for cr in requests]
+    rows = [ContractRow(cr, *sum_lines(deltas[cr.pk])) for cr in requests]
     return ContractValue(currency=version.currency, original=version.total, rows=rows)
 
 
@@ -214,13 +165,26 @@ def _claim_for_edit(actor: User, change_request: ChangeRequest, expected_version
 
 
 def _move(
-    change_request: ChangeRequest, status: str, *, actor: User, action: str, note: str = "", **fields: Any
+    change_request: ChangeRequest,
+    status: str,
+    *,
+    actor: User,
+    action: str,
+    note: str = "",
+    decision: list[dict[str, str]] | None = None,
+    **fields: Any,
 ) -> ChangeRequest:
     before = actions.snapshot(change_request)
     change_request.status = status
     for name, value in fields.items():
         setattr(change_request, name, value)
-    return actions.save(change_request, actor=actor, action=action, before=before, note=note)
+    if not decision:
+        return actions.save(change_request, actor=actor, action=action, before=before, note=note)
+    # An approver's decision: its step's line (the delegate shown) leads the one entry.
+    actions.save(change_request, actor=actor, action=action, audit=False)
+    changes = decision + actions.diff(change_request, before)
+    actions.record(actor=actor, action=action, obj=change_request, changes=changes, note=note)
+    return change_request
 
 
 def _name(user: User) -> str:
@@ -759,6 +723,7 @@ def change_request_submit(
     if justification.strip():
         fields["below_target_justification"] = justification.strip()[:4000]
     _move(fresh, Status.SUBMITTED, actor=actor, action="submitted the change request for approval", **fields)
+    steps = ladder_start(actor=actor, subject=fresh)
     queue_render(actor=actor, change_request=fresh, kind=SowDocument.Kind.DRAFT)
     totals = change_request_totals(fresh)
     shown = totals.new_margin.percent
@@ -767,6 +732,7 @@ def change_request_submit(
         f"Change request for approval: {fresh}",
         f"{_name(actor)} submitted {fresh} “{fresh.title}” (price {totals.price_delta:+,.2f} "
         f"{fresh.currency}, contract margin {'n/a' if shown is None else f'{shown:.1f} %'}) for approval."
+        f"\n\nApproval ladder: {ladder_text(steps)}."
         f"\n\nReview it in the approval queue: {_review_link(fresh)}",
         to_directors=True,
         change_request=fresh,
@@ -799,13 +765,18 @@ def change_request_approve(
     _require_status(fresh, Status.SUBMITTED, action="approved")
     comment = (comment or "").strip()
     now = timezone.now()
+    # The last step's decision and the status change are one audit entry, written by the move.
+    decision = ladder_decide(actor=actor, subject=fresh, approve=True, comment=comment, record_last=False)
     _record_decision(fresh, actor=actor, decision=Approval.Decision.APPROVED, comment=comment, at=now)
+    if not decision.last:
+        return fresh
     _move(
         fresh,
         Status.APPROVED,
         actor=actor,
-        action="approved the change request",
+        action=decision.action,
         note=comment,
+        decision=decision.changes,
         decided_at=now,
     )
     queue_render(actor=actor, change_request=fresh, kind=SowDocument.Kind.FINAL)
@@ -832,11 +803,19 @@ def change_request_request_changes(
     if not comment:
         raise ValidationError({"comment": ValidationError("Say what must change.", code="required")})
     now = timezone.now()
+    # The decision and the status change are one audit entry, written by the move.
+    decision = ladder_decide(actor=actor, subject=fresh, approve=False, comment=comment, record_last=False)
     _record_decision(
         fresh, actor=actor, decision=Approval.Decision.CHANGES_REQUESTED, comment=comment, at=now
     )
     _move(
-        fresh, Status.CHANGES_REQUESTED, actor=actor, action="requested changes", note=comment, decided_at=now
+        fresh,
+        Status.CHANGES_REQUESTED,
+        actor=actor,
+        action=decision.action,
+        note=comment,
+        decision=decision.changes,
+        decided_at=now,
     )
     _tell(
         "cr_changes_requested",
@@ -869,6 +848,7 @@ def change_request_withdraw(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ValidationError("Say why it is withdrawn.", code="required")})
+    ladder_close_open_steps(fresh)
     return _move(
         fresh,
         Status.WITHDRAWN,
@@ -895,6 +875,9 @@ def change_request_mark_sent(
         )
     if sent_on > timezone.localdate():
         raise ValidationError({"sent_on": ValidationError("That date is in the future.", code="future")})
+    floor_problem = ladder_floor_problem(fresh)
+    if floor_problem:
+        raise ValidationError(floor_problem, code="below_floor")
     return _move(
         fresh,
         Status.SENT,

@@ -144,6 +144,8 @@ def sow_update_sections(
     pricing_type: str,
     expiry_date: dt.date | None,
     effective_date: dt.date | None = None,
+    non_standard_terms: bool | None = None,
+    non_standard_terms_note: str | None = None,
     **sections: str,
 ) -> SowVersion:
     """Edit a draft's sections (Markdown) and commercial terms (pricing, expiry, the effective date:
@@ -168,4 +170,8 @@ def sow_update_sections(
     fresh.pricing_type = pricing_type
     fresh.expiry_date = expiry_date
     fresh.effective_date = effective_date
+    if non_standard_terms is not None:
+        fresh.non_standard_terms = non_standard_terms
+    if non_standard_terms_note is not None:
+        fresh.non_standard_terms_note = non_standard_terms_note.strip()[:4000]
     return actions.save(fresh, actor=actor, action="edited the SOW", before=before)

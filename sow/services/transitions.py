@@ -41,6 +41,11 @@ from sow.models import (
 from sow.services.costs import copy_costs, cost_problems
 from sow.services.documents import queue_render
 from sow.services.drafting import SECTION_FIELDS
+from sow.services.ladder import close_open_steps as ladder_close_open_steps
+from sow.services.ladder import decide as ladder_decide
+from sow.services.ladder import floor_problem as ladder_floor_problem
+from sow.services.ladder import ladder_text
+from sow.services.ladder import start as ladder_start
 from sow.services.notifications import (
     approver_users,
     author_and_em,
@@ -70,14 +75,32 @@ def _claim_for_decision(actor: User, version: SowVersion, expected_version: int)
 
 
 def _move(
-    version: SowVersion, status: str, *, actor: User, action: str, note: str = "", **fields: Any
+    version: SowVersion,
+    status: str,
+    *,
+    actor: User,
+    action: str,
+    note: str = "",
+    decision: list[dict[str, str]] | None = None,
+    **fields: Any,
 ) -> SowVersion:
     """Save the claimed version in `status` (with `fields`) and its one audit entry."""
     before = actions.snapshot(version)
     version.status = status
     for name, value in fields.items():
         setattr(version, name, value)
-    return actions.save(version, actor=actor, action=action, before=before, note=note)
+    if not decision:
+        return actions.save(version, actor=actor, action=action, before=before, note=note)
+    # An approver's decision: its step's line (the delegate shown) leads the one entry.
+    actions.save(version, actor=actor, action=action, audit=False)
+    changes = decision + actions.diff(version, before)
+    actions.record(actor=actor, action=action, obj=version, changes=changes, note=note)
+    return version
+
+
+def below_floor_problem(version: SowVersion) -> str:
+    """Why the version may not go to the customer ("" when it may go): ladder.floor_problem."""
+    return ladder_floor_problem(version)
 
 
 def submission_problems(version: SowVersion, *, justification: str = "") -> list[str]:
@@ -89,6 +112,8 @@ def submission_problems(version: SowVersion, *, justification: str = "") -> list
             problems.append(f"“{labels[name]}” is empty.")
     if version.expiry_date is None:
         problems.append("Set the offer's expiry date.")
+    if version.non_standard_terms and not version.non_standard_terms_note.strip():
+        problems.append("Say what the non-standard terms are.")
     if not CostLine.objects.filter(cost_estimate__sow_version=version).exists():
         problems.append("Add the cost estimate (COGS) before submitting.")
     else:
@@ -120,6 +145,7 @@ def sow_submit(
     if justification.strip():
         fields["below_target_justification"] = justification.strip()
     _move(version, SowStatus.SUBMITTED, actor=actor, action="submitted for approval", **fields)
+    steps = ladder_start(actor=actor, subject=version)
     queue_render(actor=actor, version=version, kind=SowDocument.Kind.DRAFT)
     result = version_margin(version)
     tell(
@@ -128,7 +154,7 @@ def sow_submit(
         f"{_name(actor)} submitted {version.sow.reference} {version.label} "
         f"({version.currency} {version.total:,.2f}, margin "
         f"{'n/a' if result.percent is None else f'{result.percent:.1f} %'}) for approval.\n\n"
-        "Review it in the approval queue.",
+        f"Approval ladder: {ladder_text(steps)}.\n\nReview it in the approval queue.",
         approver_users(),
         version=version,
         actor=actor,
@@ -152,7 +178,12 @@ def sow_approve(*, actor: User, version: SowVersion, expected_version: int, comm
     require_status(version, SowStatus.SUBMITTED, action="approved")
     comment = (comment or "").strip()
     now = timezone.now()
+    # The last step's decision and the status change are one audit entry, written below.
+    decision = ladder_decide(actor=actor, subject=version, approve=True, comment=comment, record_last=False)
     _record_decision(version, actor=actor, decision=Approval.Decision.APPROVED, comment=comment, at=now)
+    if not decision.last:
+        # A step of the ladder: the version waits for the next approver (told by the ladder).
+        return version
     superseded = []
     older_approved = (
         SowVersion.objects.filter(sow_id=version.sow_id, status=SowStatus.APPROVED)
@@ -171,9 +202,10 @@ def sow_approve(*, actor: User, version: SowVersion, expected_version: int, comm
     before = actions.snapshot(version)
     version.status = SowStatus.APPROVED
     version.decided_at = now
-    actions.save(
-        version, actor=actor, action="approved", before=before, note=comment, also_changed=superseded
-    )
+    # One entry: the step's line (the delegate shown), the status change and the superseded versions.
+    actions.save(version, actor=actor, action=decision.action, audit=False)
+    changes = decision.changes + actions.diff(version, before) + superseded
+    actions.record(actor=actor, action=decision.action, obj=version, changes=changes, note=comment)
     queue_render(actor=actor, version=version, kind=SowDocument.Kind.FINAL)
     scoping_services.scoping_issue_mark_approved(actor=actor, issue_id=version.sow.scoping_issue_id)
     tell(
@@ -199,6 +231,8 @@ def sow_request_changes(
     if not comment:
         raise ValidationError({"comment": ValidationError("Say what must change.", code="required")})
     now = timezone.now()
+    # The decision and the status change are one audit entry, written by the move.
+    decision = ladder_decide(actor=actor, subject=version, approve=False, comment=comment, record_last=False)
     _record_decision(
         version, actor=actor, decision=Approval.Decision.CHANGES_REQUESTED, comment=comment, at=now
     )
@@ -206,8 +240,9 @@ def sow_request_changes(
         version,
         SowStatus.CHANGES_REQUESTED,
         actor=actor,
-        action="requested changes",
+        action=decision.action,
         note=comment,
+        decision=decision.changes,
         decided_at=now,
     )
     tell(
@@ -250,6 +285,8 @@ def sow_revise(*, actor: User, version: SowVersion, expected_version: int) -> So
         currency=version.currency,
         expiry_date=version.expiry_date,
         effective_date=version.effective_date,
+        non_standard_terms=version.non_standard_terms,
+        non_standard_terms_note=version.non_standard_terms_note,
         **{name: getattr(version, name) for name in SECTION_FIELDS},
     )
     # One entry tells the revision: the new version, drafted from this one with its costs.
@@ -273,6 +310,7 @@ def sow_withdraw(*, actor: User, version: SowVersion, expected_version: int, rea
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ValidationError("Say why the SOW is withdrawn.", code="required")})
+    ladder_close_open_steps(version)
     return _move(
         version, SowStatus.WITHDRAWN, actor=actor, action="withdrew", note=reason, withdrawn_reason=reason
     )
@@ -288,12 +326,21 @@ def sow_mark_sent(
     recipients = clean_single_line(recipients, field="recipients")
     if not recipients:
         raise ValidationError({"recipients": ValidationError("Who received it?", code="required")})
-    if version.decided_at and sent_on < timezone.localtime(version.decided_at).date():
+    if version.decided_at and sent_on < (approved_on := timezone.localtime(version.decided_at).date()):
         raise ValidationError(
-            {"sent_on": ValidationError("It cannot be sent before it was approved.", code="early")}
+            {
+                "sent_on": ValidationError(
+                    f"{version.label} was approved on {approved_on:%d %b %Y}: "
+                    "the date it was sent must be on or after that day.",
+                    code="early",
+                )
+            }
         )
     if sent_on > timezone.localdate():
         raise ValidationError({"sent_on": ValidationError("That date is in the future.", code="future")})
+    floor_problem = below_floor_problem(version)
+    if floor_problem:
+        raise ValidationError(floor_problem, code="below_floor")
     _move(version, SowStatus.SENT, actor=actor, action="marked sent", sent_at=sent_on, sent_to=recipients)
     tell(
         Kind.SOW_SENT,

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
@@ -34,3 +35,11 @@ def signed_number(value: Decimal | None) -> str:
         return ""
     text = f"{abs(Decimal(value)):,.2f}"
     return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+
+
+@register.simple_tag
+def approvals_closing(quarter: Any) -> list[Any]:
+    """SOWs in approval whose deal closes in `quarter` (the dashboard's), longest waiting first."""
+    from sow.selectors import approvals_closing_in
+
+    return approvals_closing_in(quarter)

@@ -5,10 +5,14 @@
   if (!source || typeof Plotly === "undefined") { return; }
   var data = JSON.parse(source.textContent);
   var config = { displayModeBar: false, responsive: true };
+  // Axis labels size their own margins (nothing clipped on a phone); amounts read "2.5M", the
+  // exact value is in the hover and in each chart's table.
   var layout = function (extra) {
     return Object.assign({
-      margin: { t: 10, r: 10, b: 40, l: 70 }, height: 280,
-      legend: { orientation: "h" }, yaxis: { title: { text: data.currency } }
+      margin: { t: 10, r: 10, b: 10, l: 10 }, height: 280,
+      legend: { orientation: "h", y: -0.25 },
+      xaxis: { automargin: true },
+      yaxis: { title: { text: data.currency }, automargin: true, tickformat: "~s" }
     }, extra || {});
   };
   var draw = {
@@ -28,15 +32,22 @@
     },
     waterfall: function (el, d) {
       Plotly.newPlot(el, [{
-        type: "waterfall", x: d.labels, y: d.values, measure: d.measures, connector: { line: { width: 1 } }
-      }], layout({ margin: { t: 10, r: 10, b: 90, l: 70 } }), config);
+        type: "waterfall", x: d.labels, y: d.values, measure: d.measures, connector: { line: { width: 1 } },
+        cliponaxis: false, hovertemplate: "%{x}: %{y:,.2f}<extra></extra>"
+      }], layout({ xaxis: { automargin: true, tickangle: -45 } }), config);
     },
     calibration: function (el, d) {
       var colours = { Green: "#198754", Amber: "#ffc107", Red: "#dc3545" };
+      var small = "#ced4da";  // fewer than d.min_sample calls: not evidence
       Plotly.newPlot(el, Object.keys(d.series).map(function (call) {
+        var counts = (d.counts || {})[call] || [];
         return { x: d.names, y: d.series[call], name: call + " calls won %", type: "bar",
-                 marker: { color: colours[call] } };
-      }), layout({ barmode: "group", yaxis: { title: { text: "% won in quarter" }, range: [0, 100] } }), config);
+                 text: counts.map(function (n) { return "n=" + n; }), textposition: "outside",
+                 cliponaxis: false, customdata: counts,
+                 hovertemplate: "%{x}: %{y:.1f} % of %{customdata} " + call + " calls<extra></extra>",
+                 marker: { color: counts.map(function (n) { return n < d.min_sample ? small : colours[call]; }),
+                           line: { color: colours[call], width: 2 } } };
+      }), layout({ barmode: "group", yaxis: { title: { text: "% won in quarter" }, range: [0, 115], automargin: true } }), config);
     }
   };
   document.querySelectorAll("[data-chart]").forEach(function (el) {

@@ -91,10 +91,25 @@ def world(people, region_amer, region_emea):
     token = api_services.token_create(
         actor=em.user, name="Access test", scope="read", expires_in_days=5
     ).token
+    from engagements.models import SavedFilter
+
+    saved_filter = SavedFilter.objects.create(
+        user=em.user, name="Green this quarter", query="confidence=Green"
+    )
     _one_of_every_admin_model(em, opp, issue, estimate)
     notification = _notifications(em, people["admin"])
+    from core.jobs import job_queue
+
+    job = job_queue(
+        actor=people["admin"].user,
+        kind="salesforce_sync",
+        label="Salesforce sync",
+        permission="salesforce.run_salesforce_sync",
+    )
     return {
+        "job": job,
         "opportunity": opp,
+        "saved_filter": saved_filter,
         "risk": risk,
         "issue": issue,
         "estimate": estimate,
@@ -154,6 +169,14 @@ def _one_of_every_admin_model(em, opp, issue, estimate) -> None:
     SowTemplate.objects.create(category="migration", deliverables="- Plan")
     MarginTarget.objects.create(category="training", target_percent=Decimal("40"))
     SupplierEntity.objects.create(legal_name="Pipeline Ltd", address="1 Quay", agreement_reference="MSA-1")
+    from sow.models import ApprovalRule, ApproverRole, Delegation, WorkingCalendar
+
+    finance = ApproverRole.objects.create(name="Finance")
+    ApprovalRule.objects.create(name="Large deals", min_price=Decimal("1000000"), approver_role=finance)
+    WorkingCalendar.objects.create(time_zone="America/New_York")
+    Delegation.objects.create(
+        person=em, delegate=em.manager or em, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 1, 2)
+    )
     BookingsPlan.objects.create(quarter="FY27-Q4", amount=Decimal("1000"))
     ExchangeRate.objects.create(currency="EUR", rate=Decimal("1.1"), effective_date=dt.date(2026, 1, 1))
     ForecastSnapshot.objects.create(week=dt.date(2026, 11, 16), taken_at=now)

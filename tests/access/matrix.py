@@ -58,6 +58,13 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "engagements:risk_add": ("POST", rule(*EM_SIDE)),
     "engagements:risk_edit": ("GET", rule(*EM_SIDE)),
     "engagements:risk_close": ("POST", rule(*EM_SIDE)),
+    # the pipeline list's tools: CSV of the filtered list, bulk actions, each user's own saved
+    # filters and column choice (another user's saved filter is not found)
+    "engagements:pipeline_export": ("GET", rule("all")),
+    "engagements:pipeline_bulk": ("POST", rule(*EM_SIDE)),
+    "engagements:pipeline_columns": ("POST", rule("all")),
+    "engagements:saved_filter_save": ("POST", rule("all")),
+    "engagements:saved_filter_delete": ("POST", rule("em")),
     # salesforce
     "salesforce:conflict_resolve": ("POST", rule(*EM_SIDE)),
     "salesforce:sync_now": ("POST", rule("admin")),
@@ -98,6 +105,10 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "sow:cost_update": ("POST", rule(*EM_SIDE)),
     "sow:request_pdf": ("POST", rule("all")),
     "sow:download_pdf": ("GET", rule("all")),
+    # background jobs: the SOW's PDF panel polls for whoever reads the SOW; a job (the world's is an
+    # administrator's Sync now) for its requester and holders of its permission
+    "sow:pdf_status": ("GET", rule("all")),
+    "job_status": ("GET", rule("admin")),
     "sow:download_signed": ("GET", rule("all")),
     "sow:diff": ("GET", rule("all")),
     "sow:transition": ("POST", rule(*EM_SIDE)),
@@ -112,6 +123,9 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "sow:cr_download_pdf": ("GET", rule("all")),
     "sow:cr_download_signed": ("GET", rule("all")),
     "sow:cr_transition": ("POST", rule(*EM_SIDE)),
+    # the approval ladder: approvers delegate their steps while away (only their own delegations)
+    "sow:delegations": ("GET", rule("ps_director", "admin")),
+    "sow:delegation_end": ("POST", rule()),
     # staffing
     "staffing:list": ("GET", rule("all")),  # lists only the requirements the user may see
     "staffing:requirement_create": ("GET", rule("em", "em_manager", *STAFFING)),
@@ -149,10 +163,20 @@ APP: dict[str, tuple[str, dict[str, str]]] = {
     "forecasting:export": ("GET", rule(*DASHBOARD)),
     "forecasting:calibration": ("GET", rule(*DASHBOARD)),
     "forecasting:sow_mismatches": ("GET", rule(*DASHBOARD)),
+    # deal hygiene, pacing and call accuracy: forecast readers
+    "forecasting:hygiene": ("GET", rule(*DASHBOARD)),
+    "forecasting:pacing": ("GET", rule(*DASHBOARD)),
+    "calls:accuracy": ("GET", rule(*DASHBOARD)),
     "forecasting:capacity": (
         "GET",
         rule("em_manager", "ps_director", "leadership", "ps_operations", "admin"),
     ),
+    # weekly forecast calls: everyone who forecasts makes their own; the team page is the manager's
+    # own team or any team for forecast readers; the roll-up and its CSV are for forecast readers
+    "calls:mine": ("GET", rule("em", "em_manager", "ps_director", "leadership", "admin")),
+    "calls:team": ("GET", rule(*DASHBOARD)),
+    "calls:org": ("GET", rule(*DASHBOARD)),
+    "calls:export": ("GET", rule(*DASHBOARD)),
 }
 
 STAFF = ("ps_director", "practice_manager", "ps_operations", "admin")
@@ -451,6 +475,17 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": ("admin",),
         "history": ("admin",),
     },
+    # The approval ladder's rules, approver roles, working calendars and delegations: administrators.
+    **{
+        model: {
+            "changelist": ("admin",),
+            "add": ("admin",),
+            "change": ("admin",),
+            "delete": ("admin",),
+            "history": ("admin",),
+        }
+        for model in ("sow_approvalrule", "sow_approverrole", "sow_workingcalendar", "sow_delegation")
+    },
 }
 
 
@@ -476,6 +511,13 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "engagements:risk_add": EM_SIDE,
     "engagements:risk_edit": EM_SIDE,
     "engagements:risk_close": EM_SIDE,
+    # the pipeline list's tools (each row of a bulk action is checked by its own rule)
+    "engagements:pipeline_bulk": EM_SIDE,
+    "engagements:pipeline_columns": ("all",),
+    "engagements:saved_filter_save": ("all",),
+    "engagements:saved_filter_delete": ("em",),  # the world's saved filter is the EM's
+    # one's own weekly forecast call (an EM's, a manager's team call, the organisation's)
+    "calls:mine": ("em", "em_manager", "ps_director", "leadership", "admin"),
     "salesforce:conflict_resolve": EM_SIDE,
     "salesforce:sync_now": ("admin",),
     "salesforce:org_check": ("admin",),
@@ -507,6 +549,8 @@ APP_WRITES: dict[str, tuple[str, ...] | str] = {
     "sow:cr_from_estimate": EM_SIDE,
     "sow:cr_transition": EM_SIDE,
     "sow:cr_request_pdf": ("all",),  # asks for a PDF of a change request the user may read
+    "sow:delegations": ("ps_director", "admin"),  # one's own delegation
+    "sow:delegation_end": (),  # the world holds nobody's delegation
     "staffing:requirement_create": ("em", "em_manager", *STAFFING),
     "staffing:requirement_edit": ("em", "em_manager", *STAFFING),
     "staffing:requirement_delete": ("em", "em_manager", *STAFFING),
@@ -671,4 +715,9 @@ ADMIN_WRITES: dict[str, AdminWrites] = {
         "actions": {"delete_selected": ("admin",)},
     },
     "sow_supplierentity": {**_ADMIN_ONLY, "revert": ("admin",), "actions": {"delete_selected": ("admin",)}},
+    # the approval ladder's configuration: administrators
+    **{
+        model: {**_ADMIN_ONLY, "actions": {"delete_selected": ("admin",)}}
+        for model in ("sow_approvalrule", "sow_approverrole", "sow_workingcalendar", "sow_delegation")
+    },
 }

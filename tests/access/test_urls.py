@@ -72,7 +72,9 @@ def kwargs_for(name: str, route: str, pattern: Any, world: dict[str, Any]) -> di
     by_name = {
         "engagements:risk_edit": {"pk": w["risk"].pk},
         "engagements:risk_close": {"pk": w["risk"].pk},
+        "engagements:saved_filter_delete": {"pk": w["saved_filter"].pk},
         "salesforce:conflict_resolve": {"pk": w["conflict"].pk},
+        "job_status": {"pk": w["job"].pk},
         "people:detail": {"pk": w["person"].pk},
         "people:edit": {"pk": w["person"].pk},
         "scoping:create": {"opportunity_pk": w["opportunity"].pk},

@@ -115,6 +115,12 @@ SOURCE_PAGE["scoping:estimate_revise"] = ("scoping:estimate", "estimate")
 EXTRA: dict[str, dict[str, Any]] = {
     "api:tokens": {"name": "Access test", "scope": "read", "expires_in_days": "30"},
     "engagements:em_fields": {"em_confidence": "Green", "em_confidence_rationale": "PO in legal review"},
+    "engagements:pipeline_bulk": {
+        "action": "confirm",
+        "pick": lambda w: f"{w['opportunity'].pk}:{w['opportunity'].version}",
+    },
+    "engagements:pipeline_columns": {"columns": ["account", "amount", "confidence"]},
+    "engagements:saved_filter_save": {"name": "Green this quarter", "query": "scope=mine&confidence=Green"},
     "engagements:risk_add": {
         "description": "Budget holder on leave",
         "severity": "high",
@@ -122,6 +128,17 @@ EXTRA: dict[str, dict[str, Any]] = {
         "owner": "EM",
     },
     "scoping:request_assistance": {"note": "Need help sizing the data migration"},
+    # an approver hands their approval steps to another PS Director while away
+    "sow:delegations": {
+        "delegate": lambda w: (
+            __import__("people.models", fromlist=["Person"])
+            .Person.objects.filter(role="ps_director", user__isnull=False)
+            .first()
+            .pk
+        ),
+        "starts_on": "2030-01-06",
+        "ends_on": "2030-01-10",
+    },
     "scoping:estimate_add_offering": {"offering": lambda w: w["offering"].pk},
     "scoping:estimate_add_line": {
         "kind": "activity",
@@ -166,6 +183,13 @@ NO_WRITE = {
     "salesforce:org_check",  # checking the org writes only once Salesforce is configured
     "sow:create",  # the issue already has its SOW
     "staffing:assignment_confirm",  # confirming needs a signed SOW
+    # Answered and refused-or-allowed as declared for every role, but the payload scraped from the
+    # world's pages does not change its rows for an administrator: the cost line's form holds its
+    # current values, the bulk confirm's row is refused by its own rule, and the administrator has no
+    # place in the forecast hierarchy to call from. Their writes are tested in their own suites.
+    "engagements:pipeline_bulk",
+    "sow:cost_update",
+    "calls:mine",
     "admin:sow_approvalqueueitem_review",  # the world's version is a draft, not submitted
     "admin:sow_approvalqueueitem_cr_review",  # the world's change request is a draft
     *ADMIN_READS_ON_POST,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from engagements.models import ConfidenceEvent, Opportunity, Risk
-from tests.conftest import client_for
+from tests.conftest import client_for, query_budget
 from tests.engagements.factories import OpportunityFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db
@@ -317,7 +317,14 @@ def test_two_saves_from_the_same_version_second_refused(people, opp):
     assert second.status_code == 409
     body = second.content.decode()
     assert "Someone else changed this opportunity" in body
-    assert "Confidence: Green" in body and "Rationale: Signed" in body
+    # What the second user typed is kept, the values saved meanwhile shown beside it, with who saved them.
+    assert ">Stalled</textarea>" in body
+    assert '<option value="Red" selected>' in body
+    current = body[body.index('data-testid="current-values"') :]
+    assert "Green" in current and "Signed" in current
+    assert f"Changed by {people['em'].name} at" in body
+    # The kept form is at the current version: saving it again is a deliberate overwrite.
+    assert 'name="version" value="2"' in body
     fresh = Opportunity.objects.get(pk=opp.pk)
     assert (fresh.em_confidence, fresh.em_confidence_rationale) == ("Green", "Signed")
 
@@ -393,7 +400,7 @@ def test_filters_totals_and_badges(people, em, region_amer):
     assert response.context["total_count"] == 3  # the far-future one is outside this quarter
     body = response.content.decode()
     assert body.count('data-testid="stale"') == 2  # 30 days old, and never reviewed
-    assert "this qtr" in body
+    assert "this quarter</span>" in body
     only_red = client.get(reverse("engagements:pipeline") + "?scope=mine&confidence=Red")
     assert only_red.context["total_count"] == 1
     anywhere = client.get(reverse("engagements:pipeline") + "?scope=mine&quarter=any")
@@ -440,7 +447,7 @@ def test_my_pipeline_query_count_constant(people, em, region_amer, django_assert
     assert few == many
     # session, user, person with permissions, filter choices (stages and regions), totals (which
     # also give the paginator its count), the page's rows, their SOW states, the notification bell
-    assert many <= 8
+    assert many <= query_budget(8)
 
 
 def test_pipeline_region_choices_and_filter(people, em, region_amer, region_emea):

@@ -433,9 +433,14 @@ def read_csv(client, table: str, query: str) -> list[list[str]]:
 
 
 def headline(page: str, testid: str) -> str:
-    match = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    """The exact value of a headline: a money figure shows a compact amount and carries the exact
+    one in its tooltip (title), any other headline is its text."""
+    match = re.search(
+        rf'data-testid="{testid}"[^>]*>\s*(?:<span class="figure" title="([^"]*)"[^>]*>)?([^<]*)<', page
+    )
     assert match, testid
-    return match.group(1).strip()
+    exact, text = match.group(1), match.group(2)
+    return html_lib.unescape(exact if exact is not None else text).strip()
 
 
 def html_money(value: Decimal | None, currency: str = "") -> str:

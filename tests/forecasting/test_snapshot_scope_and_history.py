@@ -145,16 +145,20 @@ def test_replacing_a_past_week_is_recorded_and_shown_on_that_weeks_dashboard(lea
     assert 'data-testid="replaced-note"' in html and snapshot.replaced_by in html
 
 
-def test_the_admin_asks_before_replacing_this_weeks_snapshot(admin_person):
+def test_the_admin_asks_before_replacing_this_weeks_snapshot(
+    admin_person, django_capture_on_commit_callbacks
+):
     OpportunityFactory()
     client = client_for(admin_person)
     url = reverse("admin:forecasting_forecastsnapshot_take")
-    client.post(url)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's part, run here
+        client.post(url)
     assert ForecastSnapshot.objects.get().replaced_at is None
     response = client.post(url)
     assert "Replace this week" in response.content.decode()
     assert ForecastSnapshot.objects.get().replaced_at is None
-    client.post(url, {"confirm": "replace"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"confirm": "replace"})
     assert ForecastSnapshot.objects.get().replaced_at is not None
 
 

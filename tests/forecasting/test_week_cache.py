@@ -2,6 +2,7 @@
 replaced, an exchange rate changes or the quarter's plan changes."""
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 
@@ -32,9 +33,14 @@ def take_at(monkeypatch, week, **kw):
 
 
 def headline(page: str, testid: str) -> str:
-    match = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    """The exact value of a headline: a money figure shows a compact amount and carries the exact
+    one in its tooltip (title), any other headline is its text."""
+    match = re.search(
+        rf'data-testid="{testid}"[^>]*>\s*(?:<span class="figure" title="([^"]*)"[^>]*>)?([^<]*)<', page
+    )
     assert match, testid
-    return match.group(1).strip()
+    exact, text = match.group(1), match.group(2)
+    return html.unescape(exact if exact is not None else text).strip()
 
 
 def view(client) -> tuple[str, int]:

@@ -193,12 +193,19 @@ def mark_signed(em, director, version):
 # name -> (state it starts from, the call, who acts, action, note, status before → after)
 TRANSITIONS = {
     "submit": ("draft", submit, "em", "submitted for approval", "", ("Draft", "Submitted")),
-    "approve": ("submitted", approve, "director", "approved", "Good margin", ("Submitted", "Approved")),
+    "approve": (
+        "submitted",
+        approve,
+        "director",
+        "approved step 1 of 1 (PS Director)",
+        "Good margin",
+        ("Submitted", "Approved"),
+    ),
     "request_changes": (
         "submitted",
         request_changes,
         "director",
-        "requested changes",
+        "requested changes at step 1 of 1 (PS Director)",
         "Add a phase gate",
         ("Submitted", "Changes requested"),
     ),
@@ -255,7 +262,7 @@ def test_a_decision_appears_on_the_audit_trail_once(em, director, draft):
     version = take_to(draft, "submitted", em=em, director=director)
     approve(em, director, seen(version))
     assert Approval.objects.filter(sow_version=version).count() == 1
-    assert AuditEntry.objects.filter(action="approved").count() == 1
+    assert AuditEntry.objects.filter(action="approved step 1 of 1 (PS Director)").count() == 1
     assert not AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Approval)).exists()
 
 
@@ -269,7 +276,7 @@ def test_revising_is_told_on_the_new_version_and_approving_it_supersedes_the_old
     v2 = take_to(v2, "submitted", em=em, director=director)
     approve(em, director, seen(v2))
     approved = entries(v2)[-1]
-    assert (approved.actor, approved.action) == (director.user, "approved")
+    assert (approved.actor, approved.action) == (director.user, "approved step 1 of 1 (PS Director)")
     assert change(approved, "v1") == ("Approved", "Superseded")
     assert seen(v1).history.latest().history_user == director.user
 

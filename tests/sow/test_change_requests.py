@@ -481,7 +481,7 @@ def test_decisions_are_recorded_and_audited_and_tell_the_em(
         )
     approval = ChangeRequestApproval.objects.get()
     assert (approval.actor, approval.decision, approval.comment) == (director.user, "approved", "Go")
-    entry = AuditEntry.objects.filter(action="approved the change request").get()
+    entry = AuditEntry.objects.filter(action="approved step 1 of 1 (PS Director)", object_label=str(cr)).get()
     assert entry.note == "Go" and entry.object_id == str(cr.pk)
     assert {"field": "status", "before": "Submitted", "after": "Approved"} in entry.changes
     assert [m.subject for m in mail.outbox] == [f"Change request approved: {cr.sow.reference} CR-1"]

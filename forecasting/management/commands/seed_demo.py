@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from calls import demo as calls_demo
 from core.roles import sync_role_groups
 from engagements import demo as engagements_demo
 from forecasting import demo as forecasting_demo
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             sow_demo.seed_change_requests()
             forecasting_demo.seed_rates_and_plans()
             forecasting_demo.seed_history()
+            calls_demo.seed()  # after the history: the calls start from the figures
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} opportunities created)."))
         self.stdout.write(f"Demo logins (password for all: {people_demo.DEMO_PASSWORD}):")
         for username, label in people_demo.demo_logins():
