@@ -98,6 +98,7 @@ class Changes:
     waterfall: list[tuple[str, str, Decimal]]
     waterfall_end: Decimal
     warnings: list[str] = field(default_factory=list)
+    cache_key: str | None = None  # the key these changes are cached under (None when not cached)
 
     def category(self, key: str) -> Category:
         return next(c for c in self.categories if c.key == key)
@@ -173,22 +174,26 @@ def compare(
     still cover every one). Two snapshots' comparison comes from the cache while both weeks' rows and
     the rates are unchanged."""
     book = book or RateBook.load()
+
+    def compute(key: str | None) -> Changes:
+        changes = _compare(quarter, previous, current, book, limit)
+        changes.cache_key = key
+        return changes
+
     if previous.snapshot is not None and current.snapshot is None:
         # The latest snapshot against the live pipeline: shared for the data version.
-        return live_cache.cached(
-            "changes",
-            (
-                quarter.label,
-                corporate_currency(),
-                current.as_of_date,
-                week_cache.snapshot_version(previous.snapshot),
-                book.version,
-                limit,
-            ),
-            lambda: _compare(quarter, previous, current, book, limit),
+        parts = (
+            quarter.label,
+            corporate_currency(),
+            current.as_of_date,
+            week_cache.snapshot_version(previous.snapshot),
+            book.version,
+            limit,
         )
+        live_key = live_cache.key_for("changes", parts)
+        return live_cache.cached("changes", parts, lambda: compute(live_key), key=live_key)
     if previous.snapshot is None or current.snapshot is None:
-        return _compare(quarter, previous, current, book, limit)
+        return compute(None)
     key = week_cache.cache_key(
         "changes",
         quarter.label,
@@ -198,7 +203,7 @@ def compare(
         book.version,
         limit,
     )
-    return week_cache.cached(key, lambda: _compare(quarter, previous, current, book, limit))
+    return week_cache.cached(key, lambda: compute(key))
 
 
 # Whether PostgreSQL compares the weeks in one statement (the Python path stays for SQLite and as

@@ -395,6 +395,9 @@ class Dashboard:
     # one with drill_down); how many there are in all is the past-due figure's count.
     past_due: list[DrillRow] = field(default_factory=list)
     rate_warnings: list[str] = field(default_factory=list)  # amounts left out for want of a rate
+    # The cache key these figures are kept under (None when they are not cached): the page's
+    # rendered figures are kept under a key made from it (forecasting.fragments).
+    cache_key: str | None = None
 
     @property
     def past_due_shown(self) -> list[DrillRow]:
@@ -479,12 +482,16 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
     book = book or RateBook.load()
     plans = _load_plans(quarter)
     snapshot = source.snapshot
+
+    def compute(key: str | None) -> Dashboard:
+        board = _dashboard(quarter, source, book, plans)
+        board.cache_key = key
+        return board
+
     if snapshot is None:
-        return live_cache.cached(
-            "dashboard",
-            (quarter.label, corporate_currency(), source.as_of_date, book.version, _plans_version(plans)),
-            lambda: _dashboard(quarter, source, book, plans),
-        )
+        parts = (quarter.label, corporate_currency(), source.as_of_date, book.version, _plans_version(plans))
+        live_key = live_cache.key_for("dashboard", parts)
+        return live_cache.cached("dashboard", parts, lambda: compute(live_key), key=live_key)
     key = week_cache.cache_key(
         "dashboard",
         quarter.label,
@@ -493,7 +500,7 @@ def dashboard(quarter: FiscalQuarter, source: Source, book: RateBook | None = No
         book.version,
         _plans_version(plans),
     )
-    return week_cache.cached(key, lambda: _dashboard(quarter, source, book, plans))
+    return week_cache.cached(key, lambda: compute(key))
 
 
 def _dashboard(

@@ -52,17 +52,23 @@ def timeout() -> int:
     return int(getattr(settings, "FORECAST_LIVE_CACHE_SECONDS", 0))
 
 
-def cached(kind: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+def key_for(kind: str, parts: tuple[Any, ...]) -> str | None:
+    """The cache key of `kind` for the current data version, or None when live caching is off."""
+    if timeout() <= 0:
+        return None
+    return week_cache.cache_key(f"live-{kind}", version(), *parts)
+
+
+def cached(kind: str, parts: tuple[Any, ...], compute: Callable[[], T], *, key: str | None = None) -> T:
     """`compute()`'s value for the current data version, from the cache when another request has
-    computed it (when live caching is on)."""
-    seconds = timeout()
-    if seconds <= 0:
+    computed it (when live caching is on). `key`: the one key_for gave, when the caller needs it too."""
+    key = key or key_for(kind, parts)
+    if key is None:
         return compute()
-    key = week_cache.cache_key(f"live-{kind}", version(), *parts)
     value: T | None = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        cache.set(key, value, timeout())
     return value
 
 

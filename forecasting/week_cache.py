@@ -17,7 +17,7 @@ from forecasting.models import ForecastSnapshot
 T = TypeVar("T")
 
 # Bumped whenever the cached objects change shape, so a deploy never reads an older layout.
-LAYOUT = 1
+LAYOUT = 2
 TIMEOUT_SECONDS = 7 * 24 * 3600
 
 

@@ -163,3 +163,20 @@ def test_only_writes_to_the_dashboards_tables_count():
     ]
     assert all(live_cache._WRITE.match(sql) for sql in writes)
     assert not any(live_cache._WRITE.match(sql) for sql in others)
+
+
+def test_the_rendered_sections_follow_every_write(shared, deals, leadership):
+    from tests.forecasting.test_week_cache import headline, rendered
+
+    url = reverse("forecasting:dashboard") + QUERY
+    client = client_for(leadership)
+    first = client.get(url)
+    assert rendered(first)
+    assert headline(first.content.decode(), "commit") == f"USD {_expected_commit():,.2f}"
+    second = client.get(url)
+    assert not rendered(second)  # the same data version: the stored HTML
+    assert second.content.decode().count('data-testid="commit"') == 1
+    Opportunity.objects.filter(name="Green USD").update(amount=D("4000.00"))  # as a bulk sync writes
+    third = client.get(url)
+    assert rendered(third)
+    assert headline(third.content.decode(), "commit") == f"USD {_expected_commit():,.2f}" == "USD 4,000.00"

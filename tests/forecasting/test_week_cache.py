@@ -116,3 +116,25 @@ def test_a_plan_change_drops_the_cached_week(past_week, leadership):
     plan.save()
     page, _ = view(client)
     assert headline(page, "plan") == "USD 600,000.00"
+
+
+def rendered(response) -> bool:
+    """Whether the forecast sections were rendered for this response (not served as stored HTML)."""
+    return "forecasting/_dashboard_sections.html" in [t.name for t in response.templates]
+
+
+def test_the_rendered_sections_are_kept_with_the_figures_and_dropped_with_them(past_week, leadership, em):
+    url = reverse("forecasting:dashboard") + QUERY
+    first = client_for(leadership).get(url)
+    assert rendered(first)
+    # Another leader opening the same week gets the same sections without rendering them again.
+    other = client_for(leadership).get(url)
+    assert not rendered(other)
+    assert headline(other.content.decode(), "commit") == headline(first.content.decode(), "commit")
+    assert headline(other.content.decode(), "commit") == "USD 1,220.00"
+    plan = BookingsPlan.objects.get()
+    plan.amount = D("750000")
+    plan.save()
+    after_plan = client_for(leadership).get(url)
+    assert rendered(after_plan)
+    assert headline(after_plan.content.decode(), "plan") == "USD 750,000.00"
