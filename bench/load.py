@@ -104,7 +104,7 @@ def run() -> None:
     seconds = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
     max_requests = int(os.environ.get("BENCH_LOAD_MAX_REQUESTS", "5000"))
     lead, _ = forecast._build(n, "l")
-    em = pipeline.generate(500)  # My pipeline shows 50 rows of the EM's 500
+    em = pipeline.generate(500)  # My pipeline shows the first pipeline.ROWS (50) of the EM's 500
     opportunity = Opportunity.objects.filter(engagement_manager__user=em).order_by("pk").first()
     assert opportunity is not None
     from bench.setup import analyze
@@ -128,7 +128,12 @@ def run() -> None:
     port = _free_port()
     # CACHE_URL (Redis) makes the workers share one cache, as in production: the live dashboard is
     # then computed once per data version for all of them.
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PIPELINE_PAGE_SIZE": str(pipeline.ROWS),
+    }
     print(f"  cache: {os.environ.get('CACHE_URL') or 'local memory per worker (set CACHE_URL to share one)'}")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(os.devnull, "wb")  # noqa: SIM115 (kept open for the server's lifetime)

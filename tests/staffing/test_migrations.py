@@ -33,8 +33,9 @@ def _migrate(targets):
 
 
 def _latest():
-    executor = MigrationExecutor(connection)
-    return [key for key in executor.loader.graph.leaf_nodes() if key[0] in ("sow", "staffing")]
+    """Every app's latest migration: going back to OLD also unapplies the migrations of other apps
+    that depend on these (core's audit backfill and what follows it), and they come back too."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _codenames(user_pk: int) -> set[str]:
