@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import Any
 
 PEOPLE, ASSIGNMENTS, OPPORTUNITIES = 500, 2_000, 5_000
 
 
-def _build() -> object:
+def _build() -> Any:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
