@@ -2,7 +2,7 @@
 once per data version and kept in the configured cache (Redis in production) for a short time.
 
 The data version changes on every write to the tables the dashboard reads (opportunities and their
-accounts, people and regions, exchange rates, plans and snapshots), whoever makes it: a service
+accounts, people and regions, exchange rates, plans and snapshots, SOWs), whoever makes it: a service
 through core.actions, the Salesforce sync's bulk writes, the snapshot's INSERT … SELECT, the admin.
 Every INSERT, UPDATE or DELETE on those tables through the database connection moves it on, once
 when the statement runs and once more when its transaction commits (so a page computed between the
@@ -28,9 +28,9 @@ from forecasting import week_cache
 T = TypeVar("T")
 
 KEY = "forecast:data-version"
-# The apps whose tables the dashboard's figures are made of.
+# The apps whose tables the dashboard's figures are made of (the SOWs for its mismatch counts).
 _WRITE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:engagements|forecasting|people)_', re.I
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:engagements|forecasting|people|sow)_', re.I
 )
 
 

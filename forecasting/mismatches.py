@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from core.money import format_money
 from engagements.models import Opportunity
+from forecasting import live_cache
 from forecasting.figures import RateBook, Rates
 from sow.models import SowStatus, SowVersion
 
@@ -293,7 +294,14 @@ class FlagCount:
 
 
 def flag_counts(*, book: RateBook | None = None) -> list[FlagCount]:
-    """How many live opportunities carry each flag (three queries, however many there are)."""
+    """How many live opportunities carry each flag (three queries, however many there are), shared
+    between the leaders opening the dashboard for one data version (forecasting.live_cache)."""
+    return live_cache.cached(
+        "sow-mismatches", (timezone.localdate().isoformat(),), lambda: _flag_counts(book)
+    )
+
+
+def _flag_counts(book: RateBook | None) -> list[FlagCount]:
     states = _with_sows_states(book)
     won_not_signed = _live().filter(is_won=True).exclude(_signed_exists()).count()
     counts = {

@@ -263,3 +263,21 @@ def _quarter_label() -> str:
 def test_em_role_person_sees_no_forecast_counts(cases, make_person, login):
     person = make_person(Role.ENGAGEMENT_MANAGER, username="em_x", name="Em X")
     assert login(person).get(reverse("forecasting:dashboard")).status_code == 403
+
+
+def test_shared_counts_follow_a_sow_being_signed(cases, leader_client, settings):
+    """With the live dashboard shared between leaders, signing a SOW still shows at once."""
+    settings.FORECAST_LIVE_CACHE_SECONDS = 300
+    url = reverse("forecasting:sow_mismatches")
+
+    def won_not_signed() -> str:
+        html: str = leader_client.get(reverse("forecasting:dashboard")).content.decode()
+        return html.split(f'href="{url}?flag=won_not_signed">', 1)[1].split("<", 1)[0]
+
+    assert won_not_signed() == "2"
+    assert won_not_signed() == "2"  # served from the shared cache
+    sow_for(cases["won_no_sow"], (SowStatus.SIGNED, "26070.00", "GBP"))
+    expected = Opportunity.objects.filter(is_won=True, removed_in_salesforce_at__isnull=True).exclude(
+        sows__versions__status=SowStatus.SIGNED
+    )
+    assert won_not_signed() == str(expected.count()) == "1"
