@@ -296,9 +296,8 @@ class FlagCount:
 def flag_counts(*, book: RateBook | None = None) -> list[FlagCount]:
     """How many live opportunities carry each flag (three queries, however many there are), shared
     between the leaders opening the dashboard for one data version (forecasting.live_cache)."""
-    return live_cache.cached(
-        "sow-mismatches", (timezone.localdate().isoformat(),), lambda: _flag_counts(book)
-    )
+    parts = (timezone.localdate().isoformat(), book.version if book is not None else None)
+    return live_cache.cached("sow-mismatches", parts, lambda: _flag_counts(book))
 
 
 def _flag_counts(book: RateBook | None) -> list[FlagCount]:
