@@ -9,7 +9,7 @@ MANAGE := .venv/bin/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install uv migrate seed serve lint typecheck e2e bench worker beat fake-salesforce check-deploy clean
+.PHONY: run test test-fast coverage install uv migrate seed serve lint typecheck e2e bench worker beat fake-salesforce check-deploy clean
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -37,6 +37,10 @@ test: install
 # Everything but the slow tests (browsers, migrations, real workers, races): for a quick check.
 test-fast: install
 	.venv/bin/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
+
+# The whole suite with branch coverage, printed per file (a report, not a threshold).
+coverage: install
+	.venv/bin/python -m pytest -n auto --cov --cov-report=term $(PYTEST_ARGS)
 
 e2e: install
 	REQUIRE_E2E=1 .venv/bin/python -m pytest tests/e2e $(PYTEST_ARGS)

@@ -76,6 +76,24 @@ def _decorate_rows(request: HtmxHttpRequest, rows: list[Opportunity], scope: str
         row.suggested_em_id = suggestion.em.pk if suggestion else None  # type: ignore[attr-defined]  # for the template
     panels.attach_row_panels("pipeline", request.user, rows)
     _attach_hygiene_badges(rows)
+    _attach_row_urls(rows)
+
+
+# A stand-in primary key: each row link is reversed once for the page and the row's pk put in its place.
+_PK_MARK = 2147483647
+_ROW_URLS = {
+    "detail": "engagements:detail",
+    "edit": "engagements:em_fields",
+    "confirm": "engagements:confirm",
+    "assign": "engagements:assign",
+}
+
+
+def _attach_row_urls(rows: list[Opportunity]) -> None:
+    """Each row's links (its page, edit, confirm, assign), each URL reversed once, not once per row."""
+    parts = {key: reverse(name, args=[_PK_MARK]).split(str(_PK_MARK)) for key, name in _ROW_URLS.items()}
+    for row in rows:
+        row.urls = {key: f"{head}{row.pk}{tail}" for key, (head, tail) in parts.items()}  # type: ignore[attr-defined]  # for the template
 
 
 # Flags the row already shows as badges of its own (past due by the close date, stale by the review).
@@ -363,6 +381,7 @@ def _render_row(request: HtmxHttpRequest, opportunity: Opportunity, *, error: st
     opportunity.can_edit = access.can_edit_em_fields(request.user, opportunity)  # type: ignore[attr-defined]  # for the template
     panels.attach_row_panels("pipeline", request.user, [opportunity])
     _attach_hygiene_badges([opportunity])
+    _attach_row_urls([opportunity])
     response = render(
         request,
         "engagements/_row.html",

@@ -6,7 +6,11 @@ The sections hold nothing that depends on the viewer: they are rendered without 
 context processors, no user, no CSRF token), from the figures, the trend, the changes and the
 quarter and week alone. When the figures are not cached (the live view with live caching off) the
 sections are rendered every time. The key also holds a digest of the templates and template tags,
-so a deploy that changes how they look never serves HTML rendered by the older code."""
+so a deploy that changes how they look never serves HTML rendered by the older code.
+
+The sections around them (the week's forecast calls and, on the live view, where SOWs, approvals and
+deal hygiene stand today) are viewer-independent too and are kept for one data version
+(forecasting.live_cache): any write to what they read renders them again."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from forecasting import live_cache, week_cache
+from forecasting import hygiene, live_cache, mismatches, week_cache
 
 SECTIONS = {
     "headline": "forecasting/_dashboard_headline.html",
@@ -62,16 +66,47 @@ def _key(context: dict[str, Any]) -> str | None:
     )
 
 
+def _around_key(context: dict[str, Any]) -> str | None:
+    week = context["week"]
+    return live_cache.key_for(
+        "html-around",
+        (
+            code_version(),
+            context["board"].cache_key,
+            context["quarter"].label,
+            week.isoformat() if week else "live",
+            timezone.localdate().isoformat(),  # the live calls' week and the waiting times move on
+            timezone.get_current_timezone_name(),
+        ),
+    )
+
+
+def _render_around(context: dict[str, Any]) -> dict[str, str]:
+    html: dict[str, str] = {"calls": render_to_string("calls/_dashboard_calls.html", context)}
+    if not context["week"]:  # today's state, shown on the live view only
+        today = {
+            **context,
+            "sow_mismatches": mismatches.flag_counts(),
+            "hygiene": hygiene.dashboard_summary(),
+            "hygiene_stale_days": hygiene.stale_days(),
+        }
+        html["today"] = render_to_string("forecasting/_dashboard_today.html", today)
+    return html
+
+
 def render_sections(context: dict[str, Any]) -> dict[str, SafeString]:
     """The headline figures and the forecast sections (trend, closing, by region, by EM, changes,
-    past due) as HTML: from the cache when the same figures were rendered before."""
+    past due), the calls and, live, today's SOW, approval and hygiene sections as HTML: from the
+    cache when the same figures (and, around them, the same data version) were rendered before."""
     key = _key(context)
     if key is not None:
         stored: dict[str, str] | None = cache.get(key)
-        if stored is not None:
-            return {name: mark_safe(html) for name, html in stored.items()}  # noqa: S308 (rendered here)
-    html = {name: render_to_string(template, context) for name, template in SECTIONS.items()}
-    if key is not None:
-        seconds = live_cache.timeout() if context["week"] is None else week_cache.TIMEOUT_SECONDS
-        cache.set(key, html, seconds)
-    return {name: mark_safe(value) for name, value in html.items()}  # noqa: S308 (rendered here)
+    else:
+        stored = None
+    if stored is None:
+        stored = {name: render_to_string(template, context) for name, template in SECTIONS.items()}
+        if key is not None:
+            seconds = live_cache.timeout() if context["week"] is None else week_cache.TIMEOUT_SECONDS
+            cache.set(key, stored, seconds)
+    around = live_cache.cached("html-around", (), lambda: _render_around(context), key=_around_key(context))
+    return {name: mark_safe(value) for name, value in {**stored, **around}.items()}  # noqa: S308 (rendered here)

@@ -1,14 +1,15 @@
-"""The live dashboard's figures shared between the leaders opening it at the same time: computed
-once per data version and kept in the configured cache (Redis in production) for a short time.
+"""The live dashboard's figures shared between the leaders opening it at the same time: computed once
+per data version and kept in the configured cache (Redis in production) for a short time.
 
 The data version changes on every write to the tables the dashboard reads (opportunities and their
-accounts, people and regions, exchange rates, plans and snapshots, SOWs), whoever makes it: a service
-through core.actions, the Salesforce sync's bulk writes, the snapshot's INSERT … SELECT, the admin.
-Every INSERT, UPDATE or DELETE on those tables through the database connection moves it on, once
-when the statement runs and once more when its transaction commits (so a page computed between the
-two, from the rows as they were, is never read again). FORECAST_LIVE_CACHE_SECONDS bounds how long
-an entry lives (the as-of moment moves on: a call's review becomes stale, a deal past due) and is 0,
-off, unless the cache is shared by every process (CACHE_URL set).
+accounts, people and regions, exchange rates, plans and snapshots, SOWs, forecast calls), whoever
+makes it: a service through core.actions, the Salesforce sync's bulk writes, the snapshot's INSERT …
+SELECT, the admin. Every INSERT, UPDATE or DELETE on those tables through the database connection
+moves it on, once when the statement runs and once more when its transaction commits (so a page
+computed between the two, from the rows as they were, is never read again).
+FORECAST_LIVE_CACHE_SECONDS bounds how long an entry lives (the as-of moment moves on: a call's
+review becomes stale, a deal past due) and is 0, off, unless the cache is shared by every process
+(CACHE_URL set).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from forecasting import week_cache
 T = TypeVar("T")
 
 KEY = "forecast:data-version"
-# The apps whose tables the dashboard's figures are made of (the SOWs for its mismatch counts).
+# The apps whose tables the dashboard's figures are made of (the SOWs for its mismatch counts and
+# approvals, the calls for its calls section).
 _WRITE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:engagements|forecasting|people|sow)_', re.I
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:engagements|forecasting|people|sow|calls)_', re.I
 )
 
 

@@ -20,7 +20,7 @@ from core.fiscal import FiscalQuarter
 from core.money import quantize_cents, quantize_percent
 from core.types import HtmxHttpRequest
 from core.validators import parse_integer
-from forecasting import access, figures, fragments, hygiene, mismatches, selectors
+from forecasting import access, figures, fragments, mismatches, selectors
 from forecasting import calibration as calibration_mod
 from forecasting import capacity as capacity_mod
 from forecasting import changes as changes_mod
@@ -150,10 +150,6 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     access.can_see_forecast.require(request.user)
     context = _dashboard_data(request)
     context["forecast_html"] = fragments.render_sections(context)
-    if not context.get("week"):  # today's state, shown on the live view only
-        context["sow_mismatches"] = mismatches.flag_counts()
-        context["hygiene"] = hygiene.dashboard_summary()
-        context["hygiene_stale_days"] = hygiene.stale_days()
     context["active_nav"] = "forecasting:dashboard"
     return render(request, "forecasting/dashboard.html", context)
 

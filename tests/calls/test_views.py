@@ -217,3 +217,33 @@ def test_query_counts_constant_as_ems_and_weeks_grow(org, make_person, region_am
     many = _count(client, url)
     assert few == many
     assert many <= {"dashboard": 40}.get(page, 25)
+
+
+def _templates(response: Any) -> list[str]:
+    return [t.name for t in response.templates]
+
+
+def test_the_dashboards_calls_and_todays_sections_are_shared_and_follow_every_call(org, leadership, settings):
+    settings.FORECAST_LIVE_CACHE_SECONDS = 300  # as with a shared cache (CACHE_URL)
+    quarter = FiscalQuarter.current()
+    services.call_submit(
+        actor=org["e1"].user, person=org["e1"], quarter=quarter, commit="160", best_case="190", note="first"
+    )
+    url = reverse("forecasting:dashboard")
+    first = client_for(leadership).get(url)
+    assert "calls/_dashboard_calls.html" in _templates(first)
+    assert "1 of 6 submitted" in first.content.decode().split('data-testid="dashboard-calls"')[1]
+    # Another leader in the same data version is served the stored sections, not a new rendering.
+    second = client_for(leadership).get(url)
+    assert "calls/_dashboard_calls.html" not in _templates(second)
+    assert "forecasting/_dashboard_today.html" not in _templates(second)
+    page = second.content.decode()
+    assert "1 of 6 submitted" in page.split('data-testid="dashboard-calls"')[1]
+    assert 'data-testid="approvals-closing"' in page
+    # A new call is a write to the calls: the next reader sees it.
+    services.call_submit(
+        actor=org["e2"].user, person=org["e2"], quarter=quarter, commit="200", best_case="200", note=""
+    )
+    third = client_for(leadership).get(url)
+    assert "calls/_dashboard_calls.html" in _templates(third)
+    assert "2 of 6 submitted" in third.content.decode().split('data-testid="dashboard-calls"')[1]

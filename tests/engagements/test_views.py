@@ -544,3 +544,22 @@ def test_an_unknown_sort_falls_back_to_close_date(people, em, region_amer):
     )
     assert response.status_code == 200 and response.context["sort"] == "close_date"
     assert [r.name for r in response.context["rows"]] == ["Early", "Late"]
+
+
+def test_each_row_links_to_its_own_opportunity(people, region_amer):
+    """The row links are built once per page: every row's page, edit, confirm and assign link is
+    the one reversed for that row's own opportunity."""
+    mine = OpportunityFactory.create_batch(3, region=region_amer, engagement_manager=people["em"])
+    page = client_for(people["em"]).get(reverse("engagements:pipeline") + "?scope=mine&quarter=any")
+    html = page.content.decode()
+    for opp in mine:
+        row = html.split(f'id="opp-{opp.pk}"')[1].split("</tr>")[0]
+        assert f'href="{reverse("engagements:detail", args=[opp.pk])}"' in row
+        assert f'hx-get="{reverse("engagements:em_fields", args=[opp.pk])}?context=row"' in row
+        assert f'action="{reverse("engagements:confirm", args=[opp.pk])}"' in row
+    unassigned = OpportunityFactory(region=region_amer, engagement_manager=None)
+    page = client_for(people["em_manager"]).get(
+        reverse("engagements:pipeline") + "?scope=unassigned&quarter=any"
+    )
+    row = page.content.decode().split(f'id="opp-{unassigned.pk}"')[1].split("</tr>")[0]
+    assert f'action="{reverse("engagements:assign", args=[unassigned.pk])}"' in row

@@ -156,6 +156,7 @@ def test_only_writes_to_the_dashboards_tables_count():
         'DELETE FROM "people_person" WHERE id = %s',
         'insert into "forecasting_forecastsnapshotrow" (snapshot_id) select 1',
         'UPDATE "sow_sowversion" SET "status" = %s',  # the mismatch counts read the SOWs
+        'INSERT INTO "calls_forecastcall" ("person_id") VALUES (%s)',  # the calls section
     ]
     others = [
         'SELECT * FROM "engagements_opportunity" FOR UPDATE',
